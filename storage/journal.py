@@ -1,0 +1,82 @@
+"""Landing transactions: an intent record, the writes, a commit marker, then the inbox delete.
+
+A landing batch writes several files (parts of three tables, quarantine, the landing log,
+moved bundles) and then removes the inbox files it consumed. A kill at any point must neither
+lose an inbox file nor land it twice, so each batch is journalled:
+
+1. `<batch>.intent.json` lists every warehouse file the batch will write and every inbox file
+   it consumes;
+2. the files are written (each atomically);
+3. `<batch>.committed` is written: from here on the batch counts as landed;
+4. the consumed inbox files are deleted, then the journal entries.
+
+Recovery, before any new landing: a committed batch gets its inbox deletes finished; an
+uncommitted one gets its written files removed, and its inbox files (all still there, since
+deletes only follow the commit) are landed again from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from storage import layout
+from storage.roots import Root
+
+
+@dataclass(frozen=True)
+class Recovery:
+    rolled_forward: int  # committed batches whose inbox deletes were finished
+    rolled_back: int  # uncommitted batches whose partial writes were removed
+
+
+def run_batch(
+    warehouse: Root,
+    inbox: Root,
+    batch_id: str,
+    writes: list[tuple[str, Callable[[], None]]],
+    consumed: list[str],
+) -> None:
+    """Perform `writes` (relative path, writer) as one transaction, then consume the inbox."""
+    intent = {"batch_id": batch_id, "outputs": [rel for rel, _ in writes], "consumed": consumed}
+    warehouse.write_bytes(layout.journal_intent(batch_id), json.dumps(intent).encode())
+    for _rel, write in writes:
+        write()
+    warehouse.write_bytes(layout.journal_committed(batch_id), b"")
+    _finish(warehouse, inbox, batch_id, consumed)
+
+
+def recover(warehouse: Root, inbox: Root) -> Recovery:
+    """Settle every batch a killed run left half done."""
+    forward = back = 0
+    entries = warehouse.list_files(layout.JOURNAL)
+    committed = {
+        posixpath.basename(p).removesuffix(".committed")
+        for p in entries
+        if p.endswith(".committed")
+    }
+    for rel in entries:
+        if not rel.endswith(".intent.json"):
+            continue
+        intent = json.loads(warehouse.read_bytes(rel))
+        batch_id = intent["batch_id"]
+        if batch_id in committed:
+            _finish(warehouse, inbox, batch_id, intent["consumed"])
+            forward += 1
+        else:
+            warehouse.delete_many(intent["outputs"])
+            warehouse.delete(rel)
+            back += 1
+    # A commit marker whose intent is gone was already finished but for its own removal.
+    intents = {posixpath.basename(p).removesuffix(".intent.json") for p in entries}
+    for batch_id in committed - intents:
+        warehouse.delete(layout.journal_committed(batch_id))
+    return Recovery(forward, back)
+
+
+def _finish(warehouse: Root, inbox: Root, batch_id: str, consumed: list[str]) -> None:
+    inbox.delete_many(consumed)
+    warehouse.delete(layout.journal_intent(batch_id))
+    warehouse.delete(layout.journal_committed(batch_id))

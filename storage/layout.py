@@ -1,0 +1,96 @@
+"""Where everything lives. The one module that knows the warehouse and delivery layout.
+
+Warehouse (a `Root`):
+
+    raw/uploads/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per landed upload
+    raw/records/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per record
+    raw/rejects/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per bad record
+    quarantine/support_id=<S>/day=<Q>/part-<batch>.parquet             Q: service day quarantined
+    landing_log/day=<D>/part-<batch>.parquet                           every inbox file's fate
+    restricted/diag/<S>/<file name>                                    diagnostic bundles
+    _state/terminals/<TMID>/<S>                                        which contract owns a TMID
+    _state/journal/<batch>.intent.json | .committed                    landing transactions
+
+Partition columns are also stored inside each file, so a file read alone is self-describing;
+the DuckDB views read them from the hive path for pruning.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+
+RAW_TABLES = ("uploads", "records", "rejects")
+INVALID_SUPPORT = "_invalid"  # quarantine partition for inbox folders that are no support ID
+
+
+def raw_partition(table: str, support_id: str, day: dt.date, tmid: str) -> str:
+    return f"raw/{table}/support_id={support_id}/day={day.isoformat()}/tmid={tmid}"
+
+
+def raw_day(table: str, support_id: str, day: dt.date) -> str:
+    return f"raw/{table}/support_id={support_id}/day={day.isoformat()}"
+
+
+def raw_contract(table: str, support_id: str) -> str:
+    return f"raw/{table}/support_id={support_id}"
+
+
+def raw_part(table: str, support_id: str, day: dt.date, tmid: str, batch_id: str) -> str:
+    return f"{raw_partition(table, support_id, day, tmid)}/part-{batch_id}.parquet"
+
+
+def quarantine_part(support_id: str, day: dt.date, batch_id: str) -> str:
+    return f"quarantine/support_id={support_id}/day={day.isoformat()}/part-{batch_id}.parquet"
+
+
+def landing_log_part(day: dt.date, batch_id: str) -> str:
+    return f"landing_log/day={day.isoformat()}/part-{batch_id}.parquet"
+
+
+def diag_bundle(support_id: str, name: str) -> str:
+    return f"restricted/diag/{support_id}/{name}"
+
+
+def diag_folder(support_id: str) -> str:
+    return f"restricted/diag/{support_id}"
+
+
+TERMINALS = "_state/terminals"
+
+
+def terminal_owner_marker(tmid: str, support_id: str) -> str:
+    return f"{TERMINALS}/{tmid}/{support_id}"
+
+
+JOURNAL = "_state/journal"
+
+
+def journal_intent(batch_id: str) -> str:
+    return f"{JOURNAL}/{batch_id}.intent.json"
+
+
+def journal_committed(batch_id: str) -> str:
+    return f"{JOURNAL}/{batch_id}.committed"
+
+
+def is_parquet_part(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.startswith("part-") and name.endswith(".parquet")
+
+
+def hive_value(rel: str, key: str) -> str | None:
+    """The value of `key=` in a hive-style path, if any."""
+    for piece in rel.split("/"):
+        if piece.startswith(f"{key}="):
+            return piece[len(key) + 1 :]
+    return None
+
+
+# -- inbox -------------------------------------------------------------------------------
+DIAG_FOLDER = "diag"
+
+
+# -- delivery ----------------------------------------------------------------------------
+def delivery_folder(support_id: str) -> str:
+    return f"it360-log/{support_id}"

@@ -1,0 +1,97 @@
+"""Reads of the warehouse the landing needs: landed keys, TMID owners, bundles, day totals."""
+
+from __future__ import annotations
+
+import datetime as dt
+import posixpath
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from storage import layout, parquet, schemas
+from storage.roots import Root
+
+
+def landed_sha(warehouse: Root, support_id: str, day: dt.date, tmids: set[str]) -> dict[str, str]:
+    """upload_key -> sha256 of every landed upload of these TMIDs on that day.
+
+    Only the two small columns are read, and only for the TMIDs at hand, so the cost follows
+    the new uploads rather than the size of the day.
+    """
+    parts = [
+        rel
+        for rel in warehouse.list_files(layout.raw_day("uploads", support_id, day))
+        if layout.is_parquet_part(rel) and layout.hive_value(rel, "tmid") in tmids
+    ]
+    table = parquet.read_tables(warehouse, parts, schemas.UPLOADS, ["upload_key", "sha256"])
+    return dict(zip(table["upload_key"].to_pylist(), table["sha256"].to_pylist(), strict=True))
+
+
+def terminal_owners(warehouse: Root) -> dict[str, str]:
+    """tmid -> the contract that first landed it."""
+    owners: dict[str, str] = {}
+    for rel in warehouse.list_files(layout.TERMINALS):
+        tmid, support_id = rel.split("/")[-2:]
+        owners.setdefault(tmid, support_id)
+    return owners
+
+
+def raw_parts(warehouse: Root, table: str, support_id: str, day: dt.date) -> list[str]:
+    return [
+        rel
+        for rel in warehouse.list_files(layout.raw_day(table, support_id, day))
+        if layout.is_parquet_part(rel)
+    ]
+
+
+def read_raw_day(
+    warehouse: Root, table: str, support_id: str, day: dt.date, columns: list[str] | None = None
+) -> pa.Table:
+    """One contract's rows of one raw table for one service day."""
+    parts = raw_parts(warehouse, table, support_id, day)
+    return parquet.read_tables(warehouse, parts, schemas.TABLES[table], columns)
+
+
+def raw_support_ids(warehouse: Root) -> list[str]:
+    return [d.removeprefix("support_id=") for d in warehouse.list_dirs("raw/uploads")]
+
+
+def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:
+    parts = [
+        rel
+        for rel in warehouse.list_files(f"landing_log/day={day.isoformat()}")
+        if layout.is_parquet_part(rel)
+    ]
+    return parquet.read_tables(warehouse, parts, schemas.LANDING_LOG)
+
+
+def pending_diag_tmids(warehouse: Root, support_id: str) -> set[str]:
+    """TMIDs with a diagnostic bundle waiting in the restricted area."""
+    return {
+        posixpath.basename(rel).split("_", 1)[0]
+        for rel in warehouse.list_files(layout.diag_folder(support_id))
+    }
+
+
+def day_totals(warehouse: Root, support_ids: list[str], day: dt.date) -> dict[str, int]:
+    """Counts of one service day across contracts, for checks and metadata."""
+    uploads = records = rejects = records_claimed = rejects_claimed = 0
+    keys: list[str] = []
+    for support_id in support_ids:
+        up = read_raw_day(
+            warehouse, "uploads", support_id, day, ["upload_key", "records", "rejects"]
+        )
+        uploads += up.num_rows
+        keys += up["upload_key"].to_pylist()
+        records_claimed += int(pc.sum(up["records"]).as_py() or 0)
+        rejects_claimed += int(pc.sum(up["rejects"]).as_py() or 0)
+        records += read_raw_day(warehouse, "records", support_id, day, ["line_no"]).num_rows
+        rejects += read_raw_day(warehouse, "rejects", support_id, day, ["line_no"]).num_rows
+    return {
+        "uploads": uploads,
+        "distinct_upload_keys": len(set(keys)),
+        "records": records,
+        "records_claimed_by_uploads": records_claimed,
+        "rejects": rejects,
+        "rejects_claimed_by_uploads": rejects_claimed,
+    }

@@ -1,0 +1,249 @@
+"""Decide the fate of a batch of inbox uploads and build the rows they land as (pure).
+
+Every file ends in exactly one place: landed, duplicate or quarantined. The caller supplies what
+the warehouse already holds (landed keys with their sha256, which contract owns each TMID) and
+writes what comes back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from transforms.inbox import InboxEntry
+from transforms.log_header import SplitLog, split_log
+from transforms.reasons import Quarantine
+from transforms.records import LogBody, parse_bodies
+from transforms.service_day import JST
+from transforms.upload_zip import BadUpload, extract_log
+
+
+@dataclass(frozen=True)
+class InboxFile:
+    entry: InboxEntry  # kind UPLOAD: support_id and name are set
+    data: bytes
+
+
+@dataclass(frozen=True)
+class QuarantineItem:
+    path: str
+    support_id: str | None
+    service_day: dt.date | None
+    reason: Quarantine
+    detail: str
+    data: bytes | None  # None: too large to keep inline (stored beside, see storage)
+    size: int
+    sha256: str | None
+
+
+@dataclass(frozen=True)
+class Fate:
+    """One inbox file's outcome, for the landing log."""
+
+    path: str
+    support_id: str | None
+    service_day: dt.date | None
+    upload_key: str | None
+    outcome: str  # landed | duplicate | quarantined | diag
+    reason: str | None
+    sha256: str | None
+    size: int
+
+
+@dataclass
+class LandingContext:
+    landed_sha: dict[str, str]  # upload_key -> sha256 of what landed before
+    owners: dict[str, str]  # tmid -> owning support_id
+
+
+@dataclass
+class BatchResult:
+    uploads: pl.DataFrame
+    records: pl.DataFrame
+    rejects: pl.DataFrame
+    quarantined: list[QuarantineItem] = field(default_factory=list)
+    fates: list[Fate] = field(default_factory=list)
+    new_owners: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Landing:
+    file: InboxFile
+    sha256: str
+    log: bytes
+    split: SplitLog
+    computer: str | None
+    agent: str | None
+    charset: str | None
+    header_json: str | None
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def triage_batch(
+    files: list[InboxFile], context: LandingContext, landed_at: dt.datetime
+) -> BatchResult:
+    """Decide every file's fate; earlier SENT15 first, so the first sender claims a TMID."""
+    ordered = sorted(files, key=lambda f: (f.entry.name.sent15, f.entry.support_id, f.entry.path))
+    owners = dict(context.owners)
+    landed_sha = dict(context.landed_sha)
+    new_owners: dict[str, str] = {}
+    landings: list[_Landing] = []
+    quarantined: list[QuarantineItem] = []
+    fates: list[Fate] = []
+    for file in ordered:
+        entry, name = file.entry, file.entry.name
+        sha = sha256_hex(file.data)
+        try:
+            owner = owners.get(name.tmid)
+            if owner is not None and owner != entry.support_id:
+                raise BadUpload(
+                    Quarantine.CROSS_CONTRACT_TMID,
+                    f"TMID {name.tmid} belongs to contract {owner}",
+                )
+            prior = landed_sha.get(name.key)
+            if prior == sha:
+                fates.append(_fate(file, sha, "duplicate", None))
+                continue
+            if prior is not None:
+                raise BadUpload(
+                    Quarantine.CONFLICT,
+                    f"{name.key} already landed with sha256 {prior}, this one is {sha}",
+                )
+            landing = _open(file, sha)
+        except BadUpload as bad:
+            quarantined.append(_quarantine(file, sha, bad))
+            fates.append(_fate(file, sha, "quarantined", bad.reason.value))
+            continue
+        landed_sha[name.key] = sha
+        if name.tmid not in owners:
+            owners[name.tmid] = entry.support_id
+            new_owners[name.tmid] = entry.support_id
+        landings.append(landing)
+        fates.append(_fate(file, sha, "landed", None))
+    uploads, records, rejects = _rows(landings, landed_at)
+    return BatchResult(uploads, records, rejects, quarantined, fates, new_owners)
+
+
+def _open(file: InboxFile, sha: str) -> _Landing:
+    name = file.entry.name
+    log = extract_log(file.data, name)
+    split = split_log(log, name)
+    header = split.header
+    return _Landing(
+        file=file,
+        sha256=sha,
+        log=log,
+        split=split,
+        computer=header.computer if header else None,
+        agent=header.agent if header else None,
+        charset=header.charset if header else None,
+        header_json=json.dumps(header.fields, ensure_ascii=False) if header else None,
+    )
+
+
+def _rows(
+    landings: list[_Landing], landed_at: dt.datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    bodies = []
+    for u, landing in enumerate(landings):
+        split = landing.split
+        bodies.append(
+            LogBody(u, split.body, split.header and split.header.charset, split.first_line_no)
+        )
+    parsed = parse_bodies(bodies)
+    meta = _upload_meta(landings)
+    record_counts = parsed.records.group_by("u").len("records")
+    reject_counts = parsed.rejects.group_by("u").len("rejects")
+    keys = meta.select("u", "support_id", "day", "tmid", "upload_key")
+    uploads = (
+        meta.join(record_counts, on="u", how="left")
+        .join(reject_counts, on="u", how="left")
+        .with_columns(
+            pl.col("records").fill_null(0).cast(pl.Int64),
+            pl.col("rejects").fill_null(0).cast(pl.Int64),
+            pl.lit(landed_at).cast(pl.Datetime("ms", "UTC")).alias("landed_at"),
+        )
+    )
+    records = keys.join(parsed.records, on="u", how="inner").drop("u")
+    rejects = keys.join(parsed.rejects, on="u", how="inner").drop("u")
+    return uploads.drop("u"), records, rejects
+
+
+def _upload_meta(landings: list[_Landing]) -> pl.DataFrame:
+    rows = []
+    for u, landing in enumerate(landings):
+        entry, name = landing.file.entry, landing.file.entry.name
+        rows.append(
+            {
+                "u": u,
+                "support_id": entry.support_id,
+                "day": name.service_day,
+                "tmid": name.tmid,
+                "upload_key": name.key,
+                "sent15": name.sent15,
+                "upload_id": name.upload_id,
+                "sent_at": name.sent_local.replace(tzinfo=JST).astimezone(dt.UTC),
+                "computer": landing.computer,
+                "agent_version": landing.agent,
+                "charset": landing.charset,
+                "header": landing.header_json,
+                "zip_size": len(landing.file.data),
+                "log_size": len(landing.log),
+                "sha256": landing.sha256,
+                "zip_bytes": landing.file.data,
+            }
+        )
+    schema = {
+        "u": pl.UInt32,
+        "support_id": pl.String,
+        "day": pl.Date,
+        "tmid": pl.String,
+        "upload_key": pl.String,
+        "sent15": pl.String,
+        "upload_id": pl.String,
+        "sent_at": pl.Datetime("ms", "UTC"),
+        "computer": pl.String,
+        "agent_version": pl.String,
+        "charset": pl.String,
+        "header": pl.String,
+        "zip_size": pl.Int64,
+        "log_size": pl.Int64,
+        "sha256": pl.String,
+        "zip_bytes": pl.Binary,
+    }
+    return pl.DataFrame(rows, schema=schema)
+
+
+def _quarantine(file: InboxFile, sha: str, bad: BadUpload) -> QuarantineItem:
+    entry = file.entry
+    return QuarantineItem(
+        path=entry.path,
+        support_id=entry.support_id,
+        service_day=entry.service_day,
+        reason=bad.reason,
+        detail=bad.detail,
+        data=file.data,
+        size=len(file.data),
+        sha256=sha,
+    )
+
+
+def _fate(file: InboxFile, sha: str, outcome: str, reason: str | None) -> Fate:
+    entry = file.entry
+    return Fate(
+        path=entry.path,
+        support_id=entry.support_id,
+        service_day=entry.service_day,
+        upload_key=entry.name.key if entry.name else None,
+        outcome=outcome,
+        reason=reason,
+        sha256=sha,
+        size=len(file.data),
+    )

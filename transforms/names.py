@@ -1,0 +1,69 @@
+"""Upload file names: `<TMID>_<SENT15>-<UPLOADID>.zip` and what they mean."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from transforms.service_day import service_day_of_japan_time
+
+SUPPORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+TMID_PATTERN = r"[0-9A-Z]{8}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{12}"
+TMID_RE = re.compile(TMID_PATTERN)
+UPLOAD_NAME_RE = re.compile(rf"({TMID_PATTERN})_([0-9]{{15}})-([0-9A-Za-z]{{32}})\.zip")
+
+
+@dataclass(frozen=True, order=True)
+class UploadName:
+    """The parts of a valid upload file name; `key` is the name without `.zip`."""
+
+    tmid: str
+    sent15: str
+    upload_id: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.tmid}_{self.sent15}-{self.upload_id}"
+
+    @property
+    def file_name(self) -> str:
+        return f"{self.key}.zip"
+
+    @property
+    def member_name(self) -> str:
+        return f"{self.sent15}.log"
+
+    @property
+    def sent_local(self) -> dt.datetime:
+        """SENT15 as a naive Japan wall-clock time (tenths kept as microseconds)."""
+        return parse_sent15(self.sent15)
+
+    @property
+    def service_day(self) -> dt.date:
+        return service_day_of_japan_time(self.sent_local)
+
+
+def parse_sent15(sent15: str) -> dt.datetime:
+    """`YYYYMMDDhhmmssd` as a naive Japan time; raises ValueError if not a real time."""
+    if len(sent15) != 15 or not sent15.isdigit():
+        raise ValueError(f"SENT15 must be 15 digits: {sent15!r}")
+    base = dt.datetime.strptime(sent15[:14], "%Y%m%d%H%M%S")
+    return base.replace(microsecond=int(sent15[14]) * 100_000)
+
+
+def parse_upload_name(name: str) -> UploadName | None:
+    """The parts of an upload file name, or None when it is not one (incl. unreal times)."""
+    match = UPLOAD_NAME_RE.fullmatch(name)
+    if match is None:
+        return None
+    tmid, sent15, upload_id = match.groups()
+    try:
+        parse_sent15(sent15)
+    except ValueError:
+        return None
+    return UploadName(tmid, sent15, upload_id)
+
+
+def is_support_id(name: str) -> bool:
+    return SUPPORT_ID_RE.fullmatch(name) is not None
