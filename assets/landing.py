@@ -79,6 +79,7 @@ def land_day(
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> LandingReport:
     """Land every inbox upload of service day `day`, plus every dayless file and bundle."""
+    warehouse.ensure_schema_anchors(wh)
     report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
     listing = list_inbox(inbox)
     entries = [classify(path, contracts) for path in listing]
@@ -329,7 +330,7 @@ def _landing_log(fates: list[Fate], day: dt.date, batch_id: str, at: dt.datetime
                 "reason": f.reason,
                 "sha256": f.sha256,
                 "size": f.size,
-                "at": at,
+                "logged_at": at,
             }
             for f in sorted(fates, key=lambda f: f.path)
         ],

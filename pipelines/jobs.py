@@ -12,3 +12,10 @@ land_uploads = dg.define_asset_job(
     partitions_def=service_day_partitions,
     description="Land one service day's uploads from the inboxes into the raw store.",
 )
+
+publish_daily = dg.define_asset_job(
+    name="publish_daily",
+    selection=dg.AssetSelection.groups("delivery"),
+    partitions_def=service_day_partitions,
+    description="Publish one service day's daily files (log download option).",
+)

@@ -11,6 +11,10 @@ Warehouse (a `Root`):
     _state/terminals/<TMID>/<S>                                        which contract owns a TMID
     _state/journal/<batch>.intent.json | .committed                    landing transactions
 
+    <table>/support_id=_empty/...part-empty.parquet                   one empty file per table
+
+The empty file gives every table a schema before anything lands (DuckDB refuses a glob that
+matches nothing); anything under `support_id=_…` is not a contract and is skipped by readers.
 Partition columns are also stored inside each file, so a file read alone is self-describing;
 the DuckDB views read them from the hive path for pruning.
 """
@@ -72,6 +76,27 @@ def journal_intent(batch_id: str) -> str:
 
 def journal_committed(batch_id: str) -> str:
     return f"{JOURNAL}/{batch_id}.committed"
+
+
+EMPTY_SUPPORT = "_empty"
+_EMPTY_DAY = dt.date(1970, 1, 1)
+
+
+def empty_anchor(table: str) -> str:
+    """The empty file that gives `table` its schema (see module docstring)."""
+    if table in RAW_TABLES:
+        return (
+            f"{raw_partition(table, EMPTY_SUPPORT, _EMPTY_DAY, EMPTY_SUPPORT)}/part-empty.parquet"
+        )
+    if table == "quarantine":
+        return quarantine_part(EMPTY_SUPPORT, _EMPTY_DAY, "empty")
+    if table == "landing_log":
+        return landing_log_part(_EMPTY_DAY, "empty")
+    raise ValueError(f"no empty anchor for {table!r}")
+
+
+def is_contract_partition(support_folder: str) -> bool:
+    return not support_folder.removeprefix("support_id=").startswith("_")
 
 
 def is_parquet_part(rel: str) -> bool:

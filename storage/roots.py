@@ -111,8 +111,13 @@ class Root:
             out.write(data)
 
     @contextlib.contextmanager
-    def open_write(self, rel: str) -> Iterator[IO[bytes]]:
-        """A streaming writer whose file appears, whole, only when the block exits cleanly."""
+    def open_write(self, rel: str, staging: str | None = None) -> Iterator[IO[bytes]]:
+        """A streaming writer whose file appears, whole, only when the block exits cleanly.
+
+        Locally the bytes go to a hidden temporary file, by default beside the target;
+        `staging` (a folder relative to the root, on the same filesystem) keeps even that
+        out of the target's folder, for folders that must hold nothing but finished files.
+        """
         full = self.full(rel)
         if not self.is_local:
             # s3fs uploads in parts and completes the multipart upload on close; an exception
@@ -128,7 +133,9 @@ class Root:
             return
         folder = os.path.dirname(full)
         os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".{os.path.basename(full)}.tmp-{uuid.uuid4().hex}")
+        tmp_folder = self.full(staging) if staging else folder
+        os.makedirs(tmp_folder, exist_ok=True)
+        tmp = os.path.join(tmp_folder, f".{os.path.basename(full)}.tmp-{uuid.uuid4().hex}")
         try:
             with open(tmp, "wb") as out:
                 yield out

@@ -86,7 +86,7 @@ LANDING_LOG = pa.schema(
         ("reason", pa.string()),
         ("sha256", pa.string()),
         ("size", pa.int64()),
-        ("at", UTC_MS),
+        ("logged_at", UTC_MS),
     ]
 )
 

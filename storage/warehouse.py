@@ -53,7 +53,22 @@ def read_raw_day(
 
 
 def raw_support_ids(warehouse: Root) -> list[str]:
-    return [d.removeprefix("support_id=") for d in warehouse.list_dirs("raw/uploads")]
+    return [
+        d.removeprefix("support_id=")
+        for d in warehouse.list_dirs("raw/uploads")
+        if layout.is_contract_partition(d)
+    ]
+
+
+ANCHORED = {**schemas.TABLES, "quarantine": schemas.QUARANTINE, "landing_log": schemas.LANDING_LOG}
+
+
+def ensure_schema_anchors(warehouse: Root) -> None:
+    """Write each table's empty anchor file once, so the views work on a new warehouse."""
+    for table, schema in ANCHORED.items():
+        rel = layout.empty_anchor(table)
+        if not warehouse.exists(rel):
+            parquet.write_table(warehouse, rel, schema.empty_table())
 
 
 def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:
@@ -95,3 +110,63 @@ def day_totals(warehouse: Root, support_ids: list[str], day: dt.date) -> dict[st
         "rejects": rejects,
         "rejects_claimed_by_uploads": rejects_claimed,
     }
+
+
+UPLOAD_META = ["tmid", "upload_key", "sent15", "upload_id", "computer", "sha256", "day"]
+
+
+def upload_meta(
+    warehouse: Root, support_id: str, day: dt.date, tmid: str | None = None
+) -> pa.Table:
+    """Landed uploads of a contract-day (optionally one TMID), without their bytes."""
+    if tmid is None:
+        return read_raw_day(warehouse, "uploads", support_id, day, UPLOAD_META)
+    parts = [
+        r
+        for r in warehouse.list_files(layout.raw_partition("uploads", support_id, day, tmid))
+        if layout.is_parquet_part(r)
+    ]
+    return parquet.read_tables(warehouse, parts, schemas.UPLOADS, UPLOAD_META)
+
+
+def raw_days(warehouse: Root, support_id: str) -> list[dt.date]:
+    """Service days that hold uploads of a contract."""
+    folders = warehouse.list_dirs(layout.raw_contract("uploads", support_id))
+    return sorted(dt.date.fromisoformat(f.removeprefix("day=")) for f in folders)
+
+
+class UploadBytes:
+    """Original ZIP bytes by (day, tmid, upload_key), one TMID-day partition at a time.
+
+    Deliverables fetch uploads in entry order, which keeps to one partition for long runs;
+    holding only the last few partitions bounds memory by partition, not by deliverable.
+    """
+
+    def __init__(self, warehouse: Root, support_id: str, keep: int = 4) -> None:
+        self.warehouse, self.support_id, self.keep = warehouse, support_id, keep
+        self._cache: dict[tuple[dt.date, str], dict[str, bytes]] = {}
+
+    def __call__(self, ref: object) -> bytes:
+        day, tmid, key = ref  # type: ignore[misc]
+        part = self._cache.pop((day, tmid), None)
+        if part is None:
+            part = self._load(day, tmid)
+        self._cache[(day, tmid)] = part  # most recently used last
+        while len(self._cache) > self.keep:
+            self._cache.pop(next(iter(self._cache)))
+        return part[key]
+
+    def _load(self, day: dt.date, tmid: str) -> dict[str, bytes]:
+        rels = [
+            r
+            for r in self.warehouse.list_files(
+                layout.raw_partition("uploads", self.support_id, day, tmid)
+            )
+            if layout.is_parquet_part(r)
+        ]
+        table = parquet.read_tables(
+            self.warehouse, rels, schemas.UPLOADS, ["upload_key", "zip_bytes"]
+        )
+        return dict(
+            zip(table["upload_key"].to_pylist(), table["zip_bytes"].to_pylist(), strict=True)
+        )

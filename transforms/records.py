@@ -125,7 +125,7 @@ def _json_objects(details: pl.Series) -> pl.Series:
     with duckdb.connect() as con:
         con.register("details", table)
         flags = con.sql(
-            "select coalesce(json_valid(detail) and json_type(detail::json) = 'OBJECT', false)"
+            "select coalesce(json_type(try_cast(detail as json)) = 'OBJECT', false)"
             " as ok from details order by rid"
         ).pl()
     return flags["ok"]

@@ -1,0 +1,314 @@
+"""Build the customer deliverables from the raw store: the daily file and the two spot files.
+
+Plans the entries from upload metadata, then streams the outer ZIP into the delivery root,
+fetching each original upload's bytes when its turn comes; records the publication and sends
+its notice. Every refusal happens before anything is written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from storage import layout, publications, warehouse
+from storage.contracts import Contract
+from storage.notices import Notice, Sender
+from storage.roots import Root
+from transforms.folder_names import safe_folder_name
+from transforms.names import parse_sent15
+from transforms.service_day import JST, japan_today, service_day_of_instant
+from transforms.zipbuild import PlannedFile, ZipSummary, build_zip, plan_entries
+
+KEEP_DAYS = 30
+RETAINED_DAYS = 365
+MAX_SPOT_DAYS = 30
+STAGING = ".staging"
+
+
+class Refusal(ValueError):
+    """An order that cannot be served; the message says exactly why. Nothing was written."""
+
+
+@dataclass(frozen=True)
+class Roots:
+    warehouse: Root
+    delivery: Root
+
+
+@dataclass(frozen=True)
+class Built:
+    publication: publications.Publication
+    url: str
+
+
+def retained_window(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The service days still in the raw store: the current one and the 365 before it."""
+    today = service_day_of_instant(now)
+    return today - dt.timedelta(days=RETAINED_DAYS), today
+
+
+def daily_file(
+    roots: Roots,
+    contract: Contract,
+    day: dt.date,
+    now: dt.datetime,
+    sender: Sender,
+    *,
+    republish: bool = False,
+) -> Built | None:
+    """`<D>.zip` for one contract; None when the day has no upload (no file)."""
+    meta = warehouse.upload_meta(roots.warehouse, contract.support_id, day)
+    if meta.num_rows == 0:
+        return None
+    files = _planned(meta, lambda row: (day.isoformat(), safe_folder_name(row["computer"])))
+    return _publish(
+        roots,
+        contract,
+        "daily",
+        f"{day.isoformat()}.zip",
+        files,
+        [day],
+        [],
+        now,
+        sender,
+        {"day": day.isoformat(), "republish": republish},
+    )
+
+
+def published_daily(roots: Roots, support_id: str, day: dt.date) -> pa.Table:
+    """Publication records of the daily file of a day (newest last)."""
+    pubs = publications.all_publications(roots.warehouse, support_id)
+    mask = [
+        k == "daily" and n == f"{day.isoformat()}.zip"
+        for k, n in zip(pubs["kind"].to_pylist(), pubs["file_name"].to_pylist(), strict=True)
+    ]
+    return pubs.filter(pa.array(mask, pa.bool_())).sort_by("published_at")
+
+
+def detect_late_uploads(roots: Roots, support_id: str, day: dt.date, now: dt.datetime) -> list[str]:
+    """Uploads of a published day that landed after its daily file; recorded once each."""
+    pubs = published_daily(roots, support_id, day)
+    if pubs.num_rows == 0:
+        return []
+    last = pubs.slice(pubs.num_rows - 1).to_pylist()[0]
+    published = set(last["upload_keys"])
+    known = publications.late_upload_keys(roots.warehouse, support_id, day)
+    current = warehouse.upload_meta(roots.warehouse, support_id, day)["upload_key"].to_pylist()
+    new = sorted(set(current) - published - known)
+    if new:
+        detection = hashlib.sha256("\0".join(new).encode()).hexdigest()[:16]
+        publications.record_late_uploads(
+            roots.warehouse, support_id, day, new, last["publication_id"], now, detection
+        )
+    return sorted(set(current) - published)
+
+
+def spot_30_days(
+    roots: Roots,
+    contract: Contract,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime,
+    sender: Sender,
+) -> list[Built]:
+    """One `<D>_SP.zip` per day of the range that has uploads."""
+    if last_day < first_day:
+        raise Refusal(f"last_day {last_day} is before first_day {first_day}")
+    days = (last_day - first_day).days + 1
+    if days > MAX_SPOT_DAYS:
+        raise Refusal(
+            f"{first_day}..{last_day} is {days} days; the 30-day spot service "
+            f"covers at most {MAX_SPOT_DAYS} consecutive days"
+        )
+    oldest, newest = retained_window(now)
+    if first_day < oldest or last_day > newest:
+        raise Refusal(f"{first_day}..{last_day} is outside the retained year ({oldest}..{newest})")
+    request = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
+    range_days = [first_day + dt.timedelta(days=i) for i in range(days)]
+    metas = {d: warehouse.upload_meta(roots.warehouse, contract.support_id, d) for d in range_days}
+    empty = [d for d, m in metas.items() if m.num_rows == 0]
+    built = []
+    for day, meta in metas.items():
+        if meta.num_rows:
+            files = _planned(meta, lambda row: (safe_folder_name(row["computer"]),))
+            built.append(
+                _publish(
+                    roots,
+                    contract,
+                    "spot_30_days",
+                    f"{day.isoformat()}_SP.zip",
+                    files,
+                    [day],
+                    empty,
+                    now,
+                    sender,
+                    request,
+                )
+            )
+    return built
+
+
+def spot_1_year(
+    roots: Roots,
+    contract: Contract,
+    tmid: str,
+    computer: str,
+    provided_day: dt.date | None,
+    now: dt.datetime,
+    sender: Sender,
+) -> Built:
+    """`<TMID>_AllData_<P>.zip`: every retained upload of one terminal, by service day."""
+    oldest, newest = retained_window(now)
+    provided = provided_day or japan_today(now)
+    sid = contract.support_id
+    days = [d for d in warehouse.raw_days(roots.warehouse, sid) if oldest <= d <= newest]
+    metas = {d: warehouse.upload_meta(roots.warehouse, sid, d, tmid) for d in days}
+    metas = {d: m for d, m in metas.items() if m.num_rows}
+    if not metas:
+        raise Refusal(
+            f"contract {sid} has never received TMID {tmid} (in the retained year "
+            f"{oldest}..{newest})"
+        )
+    names = {c for m in metas.values() for c in m["computer"].to_pylist() if c is not None}
+    if computer.casefold() not in {n.casefold() for n in names}:
+        raise Refusal(
+            f"no retained upload of TMID {tmid} carries computer name {computer!r} "
+            f"(it carried: {', '.join(sorted(names)) or 'none'})"
+        )
+    files = [
+        f for d, m in sorted(metas.items()) for f in _planned(m, lambda row, d=d: (d.isoformat(),))
+    ]
+    request = {"tmid": tmid, "computer": computer, "provided_day": provided.isoformat()}
+    return _publish(
+        roots,
+        contract,
+        "spot_1_year",
+        f"{tmid}_AllData_{provided.isoformat()}.zip",
+        files,
+        sorted(metas),
+        [],
+        now,
+        sender,
+        request,
+    )
+
+
+def expire(roots: Roots, now: dt.datetime) -> list[str]:
+    """Delete every deliverable published more than 30 days ago; returns the deleted paths."""
+    pubs = publications.all_publications(roots.warehouse)
+    done = publications.expired_ids(roots.warehouse)
+    deleted = []
+    for pub in pubs.to_pylist():
+        if pub["publication_id"] in done or pub["expires_at"] > now:
+            continue
+        if _still_current(pubs, pub):
+            roots.delivery.delete(pub["path"])
+            deleted.append(pub["path"])
+        publications.record_expiration(
+            roots.warehouse, pub["publication_id"], pub["support_id"], pub["path"], now
+        )
+    return deleted
+
+
+def _still_current(pubs: pa.Table, pub: dict) -> bool:
+    # A republished file replaced an older one at the same path: the newer one decides.
+    same = [p for p in pubs.to_pylist() if p["path"] == pub["path"]]
+    return max(same, key=lambda p: p["published_at"])["publication_id"] == pub["publication_id"]
+
+
+def _planned(meta: pa.Table, folders: Callable[[dict], tuple[str, ...]]) -> list[PlannedFile]:
+    return [
+        PlannedFile(
+            folders=folders(row),
+            name=f"{row['upload_key']}.zip",
+            sent15=row["sent15"],
+            upload_id=row["upload_id"],
+            when=parse_sent15(row["sent15"]),
+            ref=(row["day"], row["tmid"], row["upload_key"]),
+        )
+        for row in meta.to_pylist()
+    ]
+
+
+def _publish(
+    roots: Roots,
+    contract: Contract,
+    kind: str,
+    file_name: str,
+    files: list[PlannedFile],
+    service_days: list[dt.date],
+    days_without_data: list[dt.date],
+    now: dt.datetime,
+    sender: Sender,
+    request: dict,
+) -> Built:
+    rel = f"{layout.delivery_folder(contract.support_id)}/{file_name}"
+    fetch = warehouse.UploadBytes(roots.warehouse, contract.support_id)
+    summary = _write_zip(roots.delivery, rel, files, fetch)
+    pub = publications.Publication(
+        publication_id=_publication_id(contract.support_id, file_name, now),
+        kind=kind,
+        support_id=contract.support_id,
+        file_name=file_name,
+        path=rel,
+        published_at=now,
+        expires_at=now + dt.timedelta(days=KEEP_DAYS),
+        size=summary.bytes_written,
+        sha256=summary.sha256,
+        uploads=summary.file_count,
+        entries=summary.entry_count,
+        service_days=service_days,
+        days_without_data=days_without_data,
+        late_uploads=0,
+        upload_keys=sorted(f.name.removesuffix(".zip") for f in files),
+        request=json.dumps(request, sort_keys=True),
+    )
+    publications.record_publication(roots.warehouse, pub, japan_today(now))
+    if contract.notify_to:
+        sender.send(_notice(contract, pub))
+    return Built(pub, roots.delivery.url(rel))
+
+
+def _write_zip(
+    delivery: Root, rel: str, files: list[PlannedFile], fetch: Callable[[object], bytes]
+) -> ZipSummary:
+    entries = plan_entries(files)
+    with delivery.open_write(rel, staging=STAGING) as sink:
+        return build_zip(sink, entries, fetch)
+
+
+def _publication_id(support_id: str, file_name: str, now: dt.datetime) -> str:
+    digest = hashlib.sha256(f"{support_id}\0{file_name}\0{now.isoformat()}".encode())
+    return f"{now.strftime('%Y%m%dT%H%M%S')}-{digest.hexdigest()[:16]}"
+
+
+def _notice(contract: Contract, pub: publications.Publication) -> Notice:
+    kinds = {
+        "daily": "ログダウンロード (日次)",
+        "spot_30_days": "ログスポット (30日)",
+        "spot_1_year": "ログスポット (1年)",
+    }
+    body = "\n".join(
+        [
+            f"{contract.support_id} 様",
+            "",
+            f"{kinds[pub.kind]} のファイルをオンラインストレージに格納しました。",
+            f"ファイル: it360-log/{contract.support_id}/{pub.file_name}",
+            f"サイズ: {pub.size} bytes   SHA-256: {pub.sha256}",
+            f"アップロード数: {pub.uploads}",
+            f"保存期限: {pub.expires_at.astimezone(JST):%Y-%m-%d %H:%M} (JST)",
+        ]
+    )
+    return Notice(
+        to=contract.notify_to,
+        subject=f"[IT360] {pub.file_name} を格納しました",
+        body=body,
+        kind="publication",
+        support_id=contract.support_id,
+        at=pub.published_at,
+    )
