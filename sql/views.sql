@@ -81,3 +81,58 @@ from read_parquet(
     hive_partitioning = true,
     hive_types = {'day': date}
 );
+
+-- Deliverables handed to customers; `expired_at` is set once retention deleted the file.
+create or replace view publications as
+with published as (
+    select *
+    from read_parquet(
+        getvariable('warehouse') || '/publications/*/*/*.parquet',
+        hive_partitioning = true,
+        hive_types = {'day': date}
+    )
+),
+
+expired as (
+    select publication_id, expired_at
+    from read_parquet(
+        getvariable('warehouse') || '/expirations/*/*.parquet', hive_partitioning = true
+    )
+),
+
+late_per_publication as (
+    select publication_id, count(*) as late_uploads
+    from read_parquet(
+        getvariable('warehouse') || '/late_uploads/*/*/*.parquet', hive_partitioning = true
+    )
+    group by publication_id
+)
+
+select
+    published.publication_id,
+    published.kind,
+    published.support_id,
+    published.file_name,
+    published.path,
+    published.published_at,
+    published.expires_at,
+    expired.expired_at,
+    published.size,
+    published.sha256,
+    published.uploads,
+    published.entries,
+    published.service_days,
+    published.days_without_data,
+    coalesce(late_per_publication.late_uploads, 0) as late_uploads,
+    published.request
+from published
+left join expired using (publication_id)
+left join late_per_publication using (publication_id);
+
+create or replace view late_uploads as
+select support_id, day, upload_key, publication_id, detected_at
+from read_parquet(
+    getvariable('warehouse') || '/late_uploads/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+);

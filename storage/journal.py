@@ -52,6 +52,10 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
     """Settle every batch a killed run left half done."""
     forward = back = 0
     entries = warehouse.list_files(layout.JOURNAL)
+    for rel in entries:  # an intent or marker whose own write was cut short
+        if posixpath.basename(rel).startswith("."):
+            warehouse.delete(rel)
+    entries = [rel for rel in entries if not posixpath.basename(rel).startswith(".")]
     committed = {
         posixpath.basename(p).removesuffix(".committed")
         for p in entries
@@ -67,6 +71,8 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
             forward += 1
         else:
             warehouse.delete_many(intent["outputs"])
+            for output in intent["outputs"]:
+                warehouse.delete_partial(output)
             warehouse.delete(rel)
             back += 1
     # A commit marker whose intent is gone was already finished but for its own removal.

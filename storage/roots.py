@@ -161,6 +161,19 @@ class Root:
             return
         self.fs.rm([self.full(r) for r in rels])
 
+    def delete_partial(self, rel: str, staging: str | None = None) -> None:
+        """Remove what a killed writer of `rel` left: its hidden temporary files (local only;
+        an unfinished S3 upload is never visible)."""
+        if not self.is_local:
+            return
+        folder = self.full(staging) if staging else os.path.dirname(self.full(rel))
+        prefix = f".{os.path.basename(self.full(rel))}.tmp-"
+        with contextlib.suppress(FileNotFoundError):
+            for name in os.listdir(folder):
+                if name.startswith(prefix):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(folder, name))
+
     def delete_tree(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.full(rel), recursive=True)

@@ -8,7 +8,7 @@ import posixpath
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storage import layout, parquet, schemas
+from storage import layout, parquet, publications, schemas
 from storage.roots import Root
 
 
@@ -67,8 +67,10 @@ def ensure_schema_anchors(warehouse: Root) -> None:
     """Write each table's empty anchor file once, so the views work on a new warehouse."""
     for table, schema in ANCHORED.items():
         rel = layout.empty_anchor(table)
+        warehouse.delete_partial(rel)
         if not warehouse.exists(rel):
             parquet.write_table(warehouse, rel, schema.empty_table())
+    publications.ensure_anchors(warehouse)
 
 
 def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:

@@ -1,0 +1,51 @@
+"""The whole code location loads, with every asset group, job, schedule and sensor by name."""
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions, defs
+
+
+def test_the_code_location_loads_with_its_names():
+    definitions = build_definitions()
+    dg.Definitions.validate_loadable(definitions)
+    graph = definitions.resolve_asset_graph()
+    groups = {}
+    for key in graph.get_all_asset_keys():
+        groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
+    assert groups == {"raw": {"raw_uploads"}, "delivery": {"daily_deliverable"}}
+    jobs = {j.name for j in definitions.resolve_all_job_defs() if not j.name.startswith("__")}
+    assert jobs == {
+        "land_uploads",
+        "publish_daily",
+        "spot_30_days",
+        "spot_1_year",
+        "expire_deliverables",
+    }
+    assert {s.name for s in definitions.schedules} == {
+        "daily_publication_schedule",
+        "deliverable_retention_schedule",
+    }
+    assert {s.name for s in definitions.sensors} == {"inbox_sensor"}
+    checks = {k.name for k in graph.asset_check_keys}
+    assert checks == {"inbox_files_accounted", "day_rows_consistent", "no_late_uploads"}
+
+
+def test_the_module_level_definitions_are_the_same_location():
+    assert callable(defs)
+
+
+def test_the_service_day_partitions_are_shared():
+    definitions = build_definitions()
+    graph = definitions.resolve_asset_graph()
+    raw = graph.get(dg.AssetKey("raw_uploads")).partitions_def
+    daily = graph.get(dg.AssetKey("daily_deliverable")).partitions_def
+    assert raw is daily
+    assert raw.timezone == "Asia/Tokyo"
+
+
+def test_the_sensor_interval_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("IT360_SENSOR_INTERVAL_SECONDS", "30")
+    sensor = next(iter(build_definitions().sensors))
+    assert sensor.minimum_interval_seconds == 30
+    monkeypatch.delenv("IT360_SENSOR_INTERVAL_SECONDS")
+    assert next(iter(build_definitions().sensors)).minimum_interval_seconds == 120

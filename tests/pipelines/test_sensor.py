@@ -1,0 +1,37 @@
+"""The inbox sensor: one run request per service day with new files, deterministic keys."""
+
+import dagster as dg
+
+from pipelines.definitions import build_definitions
+from pipelines.sensors import build_inbox_sensor
+from tests.assets.landing_helpers import sample_days
+from tests.pipelines.test_raw_asset import storage_for
+
+
+def evaluate(sensor, storage, cursor=None):
+    with dg.build_sensor_context(
+        cursor=cursor, resources={"storage": storage}, definitions=build_definitions()
+    ) as context:
+        result = sensor.evaluate_tick(context)
+        return result, context.cursor
+
+
+def test_one_request_per_day_then_nothing_until_new_files(sample):
+    base, manifest = sample
+    sensor = build_inbox_sensor(120)
+    storage = storage_for(base)
+    result, cursor = evaluate(sensor, storage)
+    requested = {r.partition_key for r in result.run_requests}
+    assert {d.isoformat() for d in sample_days(manifest)} <= requested
+    assert len({r.run_key for r in result.run_requests}) == len(result.run_requests)
+    again, _ = evaluate(sensor, storage)
+    assert [r.run_key for r in again.run_requests] == [r.run_key for r in result.run_requests]
+    quiet, cursor2 = evaluate(sensor, storage, cursor)
+    assert quiet.run_requests == [] and cursor2 == cursor
+    day = sample_days(manifest)[0].isoformat()
+    entry = next(e for e in manifest.select(outcome="landed") if e.service_day == day)
+    new = base / "inbox" / entry.path.replace(entry.path[-36:-4], "N" * 32)
+    new.write_bytes((base / "inbox" / entry.path).read_bytes())
+    after, _ = evaluate(sensor, storage, cursor)
+    assert [r.partition_key for r in after.run_requests] == [day]
+    assert sensor.minimum_interval_seconds == 120
