@@ -274,6 +274,11 @@ def _publish(
     return Built(pub, roots.delivery.url(rel))
 
 
+def clean_staging(delivery: Root) -> int:
+    """Drop temporaries of writers killed more than a day ago (none can still be running)."""
+    return delivery.delete_stale_temporaries(STAGING, older_than_seconds=86_400)
+
+
 def _write_zip(
     delivery: Root, rel: str, files: list[PlannedFile], fetch: Callable[[object], bytes]
 ) -> ZipSummary:

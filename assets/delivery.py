@@ -49,6 +49,7 @@ def daily_deliverable(
     day = parse_day(context.partition_key)
     roots, now, sender = _roots(storage), clock.now(), notifier.sender()
     publications.ensure_anchors(roots.warehouse)
+    deliverables.clean_staging(roots.delivery)
     published, skipped, empty, late = [], [], [], {}
     for contract in storage.load_contracts():
         if not contract.daily_option:
@@ -162,6 +163,7 @@ def spot_1_year_op(
     """`<TMID>_AllData_<P>.zip`: a year of one terminal, checked against its computer name."""
     contract = storage.contract(config.support_id)
     provided = dt.date.fromisoformat(config.provided_day) if config.provided_day else None
+    deliverables.clean_staging(storage.delivery_root())
     built = _refused(
         lambda: deliverables.spot_1_year(
             _roots(storage),

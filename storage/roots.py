@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import time
 import uuid
 from collections.abc import Iterator
 from typing import IO
@@ -173,6 +174,22 @@ class Root:
                 if name.startswith(prefix):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(folder, name))
+
+    def delete_stale_temporaries(self, staging: str, older_than_seconds: float) -> int:
+        """Remove temporary files a killed writer left in a staging folder, once they are
+        old enough that no running writer can still own them. Returns how many."""
+        if not self.is_local:
+            return 0
+        folder = self.full(staging)
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        with contextlib.suppress(FileNotFoundError):
+            for entry in os.scandir(folder):
+                if ".tmp-" in entry.name and entry.stat().st_mtime < cutoff:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
 
     def delete_tree(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):

@@ -99,3 +99,29 @@ def upload_tree(local: Path, bucket: str, prefix: str) -> None:
         if path.is_file():
             key = f"{prefix}/{path.relative_to(local).as_posix()}"
             client.put_object(Bucket=bucket, Key=key, Body=path.read_bytes())
+
+
+@pytest.fixture(scope="session")
+def landed_template(sample_template, tmp_path_factory) -> tuple[Path, object]:
+    """The sample, landed (every day), made once."""
+    from storage.roots import Root
+    from tests.assets.landing_helpers import land_all
+
+    base, manifest = sample_template
+    landed = tmp_path_factory.mktemp("landed") / "sample"
+    shutil.copytree(base, landed)
+    land_all(
+        Root(str(landed / "inbox")),
+        Root(str(landed / "warehouse")),
+        str(landed / "contracts.yaml"),
+        manifest,
+    )
+    return landed, manifest
+
+
+@pytest.fixture
+def landed(landed_template, tmp_path) -> tuple[Path, object]:
+    """A private copy of the landed sample: (folder, manifest)."""
+    base, manifest = landed_template
+    shutil.copytree(base, tmp_path / "landed")
+    return tmp_path / "landed", manifest
