@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -22,7 +22,7 @@ from storage.roots import Root
 from transforms.folder_names import safe_folder_name
 from transforms.names import parse_sent15
 from transforms.service_day import JST, japan_today, service_day_of_instant
-from transforms.zipbuild import PlannedFile, ZipSummary, build_zip, plan_entries
+from transforms.zipbuild import PlannedEntry, PlannedFile, ZipSummary, build_zip, plan_entries
 
 KEEP_DAYS = 30
 RETAINED_DAYS = 365
@@ -71,12 +71,13 @@ def daily_file(
         contract,
         "daily",
         f"{day.isoformat()}.zip",
-        files,
+        plan_entries(files),
         [day],
         [],
         now,
         sender,
         {"day": day.isoformat(), "republish": republish},
+        upload_keys=sorted(meta["upload_key"].to_pylist()),
     )
 
 
@@ -142,7 +143,7 @@ def spot_30_days(
                     contract,
                     "spot_30_days",
                     f"{day.isoformat()}_SP.zip",
-                    files,
+                    plan_entries(files),
                     [day],
                     empty,
                     now,
@@ -167,30 +168,30 @@ def spot_1_year(
     provided = provided_day or japan_today(now)
     sid = contract.support_id
     days = [d for d in warehouse.raw_days(roots.warehouse, sid) if oldest <= d <= newest]
-    metas = {d: warehouse.upload_meta(roots.warehouse, sid, d, tmid) for d in days}
-    metas = {d: m for d, m in metas.items() if m.num_rows}
-    if not metas:
+    # First pass: only the computer names, to refuse before anything is written.
+    names_by_day = {
+        d: warehouse.upload_meta(roots.warehouse, sid, d, tmid, ["computer"]) for d in days
+    }
+    names_by_day = {d: m for d, m in names_by_day.items() if m.num_rows}
+    if not names_by_day:
         raise Refusal(
             f"contract {sid} has never received TMID {tmid} (in the retained year "
             f"{oldest}..{newest})"
         )
-    names = {c for m in metas.values() for c in m["computer"].to_pylist() if c is not None}
+    names = {c for m in names_by_day.values() for c in m["computer"].to_pylist() if c is not None}
     if computer.casefold() not in {n.casefold() for n in names}:
         raise Refusal(
             f"no retained upload of TMID {tmid} carries computer name {computer!r} "
             f"(it carried: {', '.join(sorted(names)) or 'none'})"
         )
-    files = [
-        f for d, m in sorted(metas.items()) for f in _planned(m, lambda row, d=d: (d.isoformat(),))
-    ]
     request = {"tmid": tmid, "computer": computer, "provided_day": provided.isoformat()}
     return _publish(
         roots,
         contract,
         "spot_1_year",
         f"{tmid}_AllData_{provided.isoformat()}.zip",
-        files,
-        sorted(metas),
+        _year_entries(roots.warehouse, sid, tmid, sorted(names_by_day)),
+        sorted(names_by_day),
         [],
         now,
         sender,
@@ -235,21 +236,34 @@ def _planned(meta: pa.Table, folders: Callable[[dict], tuple[str, ...]]) -> list
     ]
 
 
+def _year_entries(
+    wh: Root, support_id: str, tmid: str, days: list[dt.date]
+) -> Iterator[PlannedEntry]:
+    """The 1-year file's entries, planned one day at a time: `<D>/` folders sort as dates,
+    so each day can be planned, written and forgotten (memory does not grow with the year)."""
+    for day in days:
+        meta = warehouse.upload_meta(wh, support_id, day, tmid)
+        yield from plan_entries(_planned(meta, lambda row, d=day: (d.isoformat(),)))
+
+
 def _publish(
     roots: Roots,
     contract: Contract,
     kind: str,
     file_name: str,
-    files: list[PlannedFile],
+    entries: Iterable[PlannedEntry],
     service_days: list[dt.date],
     days_without_data: list[dt.date],
     now: dt.datetime,
     sender: Sender,
     request: dict,
+    upload_keys: list[str] | None = None,
 ) -> Built:
+    """Write the file, record the publication, send the notice. `upload_keys` (daily files)
+    lets later runs find uploads that landed after publication."""
     rel = f"{layout.delivery_folder(contract.support_id)}/{file_name}"
     fetch = warehouse.UploadBytes(roots.warehouse, contract.support_id)
-    summary = _write_zip(roots.delivery, rel, files, fetch)
+    summary = _write_zip(roots.delivery, rel, entries, fetch)
     pub = publications.Publication(
         publication_id=_publication_id(contract.support_id, file_name, now),
         kind=kind,
@@ -265,7 +279,7 @@ def _publish(
         service_days=service_days,
         days_without_data=days_without_data,
         late_uploads=0,
-        upload_keys=sorted(f.name.removesuffix(".zip") for f in files),
+        upload_keys=upload_keys or [],
         request=json.dumps(request, sort_keys=True),
     )
     publications.record_publication(roots.warehouse, pub, japan_today(now))
@@ -280,9 +294,8 @@ def clean_staging(delivery: Root) -> int:
 
 
 def _write_zip(
-    delivery: Root, rel: str, files: list[PlannedFile], fetch: Callable[[object], bytes]
+    delivery: Root, rel: str, entries: Iterable[PlannedEntry], fetch: Callable[[object], bytes]
 ) -> ZipSummary:
-    entries = plan_entries(files)
     with delivery.open_write(rel, staging=STAGING) as sink:
         return build_zip(sink, entries, fetch)
 

@@ -1,7 +1,11 @@
-"""The demo: sample uploads for 3 contracts x 20 terminals x 3 days, landed through the real
-Dagster instance (SQLite under var/dagster_home), then a short summary.
+"""The demo: sample uploads for 3 contracts x 20 terminals x 3 days, landed, published and
+ordered through the real Dagster instance (SQLite under var/dagster_home), then a summary.
 
     python -m pipelines.demo [--fresh]
+
+The sample covers 2024-03-18..20, so the demo runs with the pipeline's clock set to
+2024-03-23 06:00 Japan time (IT360_NOW): the days are then inside the retained year, and every
+run of the demo writes the same deliverable bytes.
 """
 
 import argparse
@@ -11,16 +15,15 @@ import shutil
 from pathlib import Path
 
 import dagster as dg
-from samples.generator import generate_resends, generate_sample
 
-from pipelines.definitions import build_definitions
-from pipelines.resources import build_storage
-from storage import duck
+from samples.generator import generate_resends, generate_sample
 
 REPO = Path(__file__).resolve().parent.parent
 VAR = Path("var")
 FIRST_DAY = dt.date(2024, 3, 18)
 DAYS = 3
+DEMO_NOW = "2024-03-23T06:00:00+09:00"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 def main() -> None:
@@ -29,9 +32,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.fresh and VAR.exists():
         shutil.rmtree(VAR)
+    os.environ.setdefault("IT360_NOW", DEMO_NOW)
     home = _dagster_home()
+    from pipelines.definitions import build_definitions
+    from pipelines.resources import build_storage
+
     storage = build_storage()
-    print(f"generating sample uploads into {storage.inbox} ...")
+    definitions = build_definitions()
+    instance = dg.DagsterInstance.get()
+    print(f"1. sample uploads -> {storage.inbox}")
     manifest = generate_sample(
         Path(storage.inbox),
         Path(storage.contracts),
@@ -40,18 +49,30 @@ def main() -> None:
         first_day=FIRST_DAY,
         days=DAYS,
     )
+    print(
+        f"   {len(manifest.entries)} inbox files for {manifest.params.get('contracts', 3)} "
+        "contracts, bad ones included"
+    )
     days = [FIRST_DAY + dt.timedelta(days=i) for i in range(-1, DAYS)]
-    instance = dg.DagsterInstance.get()
-    job = build_definitions().get_job_def("land_uploads")
+    print("2. landing (job land_uploads, one run per service day)")
+    land = definitions.resolve_job_def("land_uploads")
     for day in days:
-        _land(job, instance, day)
-    print("agents re-send a few uploads (duplicates and conflicts) ...")
+        _report(_run(land, instance, partition_key=day.isoformat()), day)
+    print("   agents re-send a few uploads (duplicates and conflicts) ...")
     generate_resends(Path(storage.inbox), manifest)
     for day in days:
-        _land(job, instance, day)
+        _report(_run(land, instance, partition_key=day.isoformat()), day)
+    print("3. daily files (job publish_daily)")
+    publish = definitions.resolve_job_def("publish_daily")
+    for day in days:
+        result = _run(publish, instance, partition_key=day.isoformat())
+        print(f"   {day}: {'ok' if result.success else 'FAILED'}")
+    print("4. spot orders (jobs spot_30_days and spot_1_year)")
+    _spots(definitions, instance, storage)
     _summary(storage)
     print(
-        f"\nOpen the Dagster UI:  DAGSTER_HOME={home} .venv/bin/dagster dev   (then http://127.0.0.1:3000)"
+        f"\nOpen the Dagster UI:  DAGSTER_HOME={home} .venv/bin/dagster dev"
+        "   (then http://127.0.0.1:3000)"
     )
 
 
@@ -62,40 +83,81 @@ def _dagster_home() -> Path:
     return home
 
 
-def _land(job: dg.JobDefinition, instance: dg.DagsterInstance, day: dt.date) -> None:
-    result = job.execute_in_process(instance=instance, partition_key=day.isoformat())
+def _run(
+    job: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    partition_key: str | None = None,
+    run_config: dict | None = None,
+) -> dg.ExecuteInProcessResult:
+    """One run through the instance (it shows in the UI), with the console kept quiet."""
+    return job.execute_in_process(
+        instance=instance, partition_key=partition_key, run_config={**(run_config or {}), **QUIET}
+    )
+
+
+def _report(result: dg.ExecuteInProcessResult, day: dt.date) -> None:
     meta = {}
     for event in result.get_asset_materialization_events():
         meta = {k: v.value for k, v in event.materialization.metadata.items()}
     print(
-        f"  {day}: run {result.run_id[:8]} {'ok' if result.success else 'FAILED'}  "
-        f"landed {meta.get('landed')}, duplicates {meta.get('duplicates')}, "
-        f"quarantined {meta.get('quarantined')}, records {meta.get('records')}, "
-        f"rejected {meta.get('rejected_records')}"
+        f"   {day}: {'ok' if result.success else 'FAILED'}  landed {meta.get('landed')}, "
+        f"duplicates {meta.get('duplicates')}, quarantined {meta.get('quarantined')}, "
+        f"records {meta.get('records')}, rejected {meta.get('rejected_records')}"
     )
 
 
+def _spots(definitions: dg.Definitions, instance: dg.DagsterInstance, storage) -> None:
+    from storage import duck
+
+    con = duck.connect(storage.warehouse_root())
+    tmid, computer = con.execute(
+        "select tmid, computer from uploads where support_id = 'S0001' and computer is not null "
+        "order by tmid, sent15 limit 1"
+    ).fetchone()
+    orders = {
+        "spot_30_days": {
+            "support_id": "S0001",
+            "first_day": "2024-03-17",
+            "last_day": "2024-03-21",
+        },
+        "spot_1_year": {"support_id": "S0001", "tmid": tmid, "computer": computer},
+    }
+    for job_name, config in orders.items():
+        job = definitions.resolve_job_def(job_name)
+        result = job.execute_in_process(
+            instance=instance, run_config={"ops": {job_name: {"config": config}}}
+        )
+        print(f"   {job_name} {config}: {'ok' if result.success else 'FAILED'}")
+
+
 def _summary(storage) -> None:
+    from storage import duck
+
     con = duck.connect(storage.warehouse_root())
     print("\nraw store per contract and service day:")
     rows = con.execute(
-        "select support_id, day, count(*) as uploads, count(distinct tmid) as terminals, "
-        "sum(records) as records, sum(rejects) as rejects from uploads "
-        "group by all order by all"
+        "select support_id, day, count(*), count(distinct tmid), sum(records), sum(rejects) "
+        "from uploads group by all order by all"
     ).fetchall()
     for support_id, day, uploads, terminals, records, rejects in rows:
         print(
-            f"  {support_id} {day}  {uploads:5} uploads  {terminals:3} terminals  "
-            f"{records:7} records  {rejects:3} rejected"
+            f"  {support_id} {day}  {uploads:4} uploads  {terminals:3} terminals  "
+            f"{records:6} records  {rejects:3} rejected"
         )
     print("\nquarantine by reason:")
     for reason, n in con.execute(
         "select reason, count(*) from quarantine group by all order by all"
     ).fetchall():
         print(f"  {reason:22} {n}")
+    print("\ndeliverables:")
+    for kind, path, uploads, size in con.execute(
+        "select kind, path, uploads, size from publications order by path"
+    ).fetchall():
+        print(f"  {kind:13} {storage.delivery}/{path}  ({uploads} uploads, {size} bytes)")
+    print(f"\nnotices: {storage.warehouse}/outbox/")
     print(
-        f"\nwarehouse: {storage.warehouse}   (DuckDB: set variable warehouse = "
-        f"'{storage.warehouse_root().url()}'; .read sql/views.sql)"
+        f"analysts: duckdb -c \"set variable warehouse = '{storage.warehouse_root().url()}'; "
+        '.read sql/views.sql; from uploads limit 5"'
     )
 
 

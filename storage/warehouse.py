@@ -118,17 +118,22 @@ UPLOAD_META = ["tmid", "upload_key", "sent15", "upload_id", "computer", "sha256"
 
 
 def upload_meta(
-    warehouse: Root, support_id: str, day: dt.date, tmid: str | None = None
+    warehouse: Root,
+    support_id: str,
+    day: dt.date,
+    tmid: str | None = None,
+    columns: list[str] | None = None,
 ) -> pa.Table:
     """Landed uploads of a contract-day (optionally one TMID), without their bytes."""
+    columns = columns or UPLOAD_META
     if tmid is None:
-        return read_raw_day(warehouse, "uploads", support_id, day, UPLOAD_META)
+        return read_raw_day(warehouse, "uploads", support_id, day, columns)
     parts = [
         r
         for r in warehouse.list_files(layout.raw_partition("uploads", support_id, day, tmid))
         if layout.is_parquet_part(r)
     ]
-    return parquet.read_tables(warehouse, parts, schemas.UPLOADS, UPLOAD_META)
+    return parquet.read_tables(warehouse, parts, schemas.UPLOADS, columns)
 
 
 def raw_days(warehouse: Root, support_id: str) -> list[dt.date]:

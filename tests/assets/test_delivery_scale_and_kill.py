@@ -12,7 +12,7 @@ from assets import deliverables as dl
 from storage.contracts import Contract
 from storage.notices import OutboxSender
 from storage.roots import Root
-from tests.assets import synthetic
+from samples import synthetic
 from tests.assets.zip_checks import readers_accept
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,8 +1,9 @@
-"""A warehouse filled directly through the storage layer, for deliverables at scale
-(tens of thousands of uploads of one terminal without landing them one by one)."""
+"""A raw store filled directly through the storage layer, for deliverables at scale: tens of
+thousands of uploads of one terminal without landing them one by one (tests and benchmarks)."""
 
 import datetime as dt
 import io
+import random
 import zipfile
 
 import pyarrow as pa
@@ -13,15 +14,23 @@ from storage.roots import Root
 TMID = "SYNTH000-0000-0000-0000-000000000001"
 
 
-def tiny_upload(sent15: str, i: int) -> bytes:
+def tiny_upload(sent15: str, i: int, padding: int = 0) -> bytes:
+    """A small valid upload ZIP; `padding` adds that many incompressible bytes to its log."""
     buf = io.BytesIO()
+    body = f"#{i}\r\n".encode() + random.Random(i).randbytes(padding)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as zf:
-        zf.writestr(zipfile.ZipInfo(f"{sent15}.log", (2024, 1, 1, 0, 0, 0)), f"#{i}\r\n")
+        zf.writestr(zipfile.ZipInfo(f"{sent15}.log", (2024, 1, 1, 0, 0, 0)), body)
     return buf.getvalue()
 
 
 def fill(
-    wh: Root, support_id: str, first_day: dt.date, days: int, per_day: int, computer: str = "BIG-PC"
+    wh: Root,
+    support_id: str,
+    first_day: dt.date,
+    days: int,
+    per_day: int,
+    computer: str = "BIG-PC",
+    padding: int = 0,
 ) -> int:
     """`per_day` uploads of TMID on each of `days` service days; returns how many."""
     warehouse.ensure_schema_anchors(wh)
@@ -34,7 +43,7 @@ def fill(
             sent = start + dt.timedelta(seconds=i)
             sent15 = sent.strftime("%Y%m%d%H%M%S") + "0"
             upload_id = f"{i:032d}"
-            data = tiny_upload(sent15, i)
+            data = tiny_upload(sent15, i, padding)
             rows.append(
                 {
                     "support_id": support_id,
