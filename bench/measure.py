@@ -43,7 +43,8 @@ def median_of(args: list[str], runs: int = 3, env: dict | None = None) -> Sample
 
 def machine() -> str:
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {platform.python_version()}"
+    python = platform.python_version()
+    return f"{platform.machine()}, {os.cpu_count()} cores, {mem:.0f} GiB, Python {python}"
 
 
 def table(rows: list[tuple[str, Sample, str]]) -> str:

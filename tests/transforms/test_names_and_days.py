@@ -87,7 +87,8 @@ def test_day_arithmetic_ignores_the_machine_time_zone():
     outputs = set()
     for tz in ("UTC", "America/New_York", "Asia/Tokyo", "Pacific/Kiritimati"):
         env = {**os.environ, "TZ": tz}
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True)  # fmt: skip
+        out = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
         outputs.add(out.stdout.strip())
     assert outputs == {"2024-03-18 2024-03-19"}
