@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from assets import deliverables as dl
+from samples import synthetic
 from storage.contracts import Contract
 from storage.notices import OutboxSender
 from storage.roots import Root
-from samples import synthetic
 from tests.assets.zip_checks import readers_accept
 
 REPO = Path(__file__).resolve().parents[2]
