@@ -41,8 +41,11 @@ def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> d
     wh = storage.warehouse_root()
     report = land_day(storage.inbox_root(), wh, contracts, day, progress=context.log.info)
     totals = warehouse.day_totals(wh, sorted(contracts), day)
+    fates = warehouse.day_fates(wh, day)
     return dg.MaterializeResult(
-        metadata=_run_metadata(report) | {f"day_{k}": v for k, v in totals.items()},
+        metadata=_run_metadata(report)
+        | {f"day_{k}": v for k, v in totals.items()}
+        | _day_fate_metadata(fates),
         check_results=[_accounted(report), _consistent(totals)],
     )
 
@@ -61,6 +64,18 @@ def _run_metadata(report: LandingReport) -> dict[str, object]:
         "rejects_by_reason": dg.MetadataValue.json(dict(report.rejects_by_reason)),
         "batches": report.batches,
         "recovered_batches": report.recovered.rolled_forward + report.recovered.rolled_back,
+    }
+
+
+def _day_fate_metadata(fates: dict) -> dict[str, object]:
+    """Every run of this day so far: landed, duplicates, conflicts, quarantined by reason."""
+    outcomes, quarantined = fates["outcomes"], fates["quarantined"]
+    return {
+        "day_landed": outcomes.get("landed", 0),
+        "day_duplicates": outcomes.get("duplicate", 0),
+        "day_conflicts": quarantined.get("conflict", 0),
+        "day_quarantined": outcomes.get("quarantined", 0),
+        "day_quarantined_by_reason": dg.MetadataValue.json(quarantined),
     }
 
 

@@ -82,6 +82,22 @@ def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:
     return parquet.read_tables(warehouse, parts, schemas.LANDING_LOG)
 
 
+def day_fates(warehouse: Root, day: dt.date) -> dict[str, object]:
+    """What every landing run of a service day did, summed: files by outcome and quarantines
+    by reason (from the landing log, so duplicates, which store nothing else, count too)."""
+    log = landing_log_day(warehouse, day).to_pylist()
+    outcomes: dict[str, int] = {}
+    reasons: dict[str, int] = {}
+    for row in log:
+        outcomes[row["outcome"]] = outcomes.get(row["outcome"], 0) + 1
+        if row["outcome"] == "quarantined":
+            reasons[row["reason"]] = reasons.get(row["reason"], 0) + 1
+    return {
+        "outcomes": dict(sorted(outcomes.items())),
+        "quarantined": dict(sorted(reasons.items())),
+    }
+
+
 def pending_diag_tmids(warehouse: Root, support_id: str) -> set[str]:
     """TMIDs with a diagnostic bundle waiting in the restricted area."""
     return {

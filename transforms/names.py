@@ -46,10 +46,20 @@ class UploadName:
 
 def parse_sent15(sent15: str) -> dt.datetime:
     """`YYYYMMDDhhmmssd` as a naive Japan time; raises ValueError if not a real time."""
-    if len(sent15) != 15 or not sent15.isdigit():
+    if len(sent15) != 15 or not sent15.isascii() or not sent15.isdigit():
         raise ValueError(f"SENT15 must be 15 digits: {sent15!r}")
-    base = dt.datetime.strptime(sent15[:14], "%Y%m%d%H%M%S")
-    return base.replace(microsecond=int(sent15[14]) * 100_000)
+    # The datetime constructor validates the calendar (30 February, hour 24) and is ~50x
+    # cheaper than strptime, which matters at tens of thousands of names per batch.
+    s = sent15
+    return dt.datetime(
+        int(s[0:4]),
+        int(s[4:6]),
+        int(s[6:8]),
+        int(s[8:10]),
+        int(s[10:12]),
+        int(s[12:14]),
+        int(s[14]) * 100_000,
+    )
 
 
 def parse_upload_name(name: str) -> UploadName | None:

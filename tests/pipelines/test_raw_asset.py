@@ -40,6 +40,11 @@ def test_materialize_a_day_reports_counts_and_passes_its_checks(sample):
     assert meta["records"].value == want["records"]
     assert meta["rejected_records"].value == sum(want["rejects"].values())
     assert meta["day_uploads"].value == want["outcomes"].get("landed", 0)
+    assert meta["day_landed"].value == want["outcomes"].get("landed", 0)
+    assert meta["day_duplicates"].value == 0
+    day_quarantine = meta["day_quarantined_by_reason"].value
+    for reason, n in want["quarantined"].items():
+        assert day_quarantine[reason] >= n  # plus the dayless files this first run settled
     evaluations = result.get_asset_check_evaluations()
     assert {e.check_name for e in evaluations} == {"inbox_files_accounted", "day_rows_consistent"}
     assert all(e.passed for e in evaluations)
