@@ -45,7 +45,7 @@ def main() -> None:
         Path(storage.inbox),
         Path(storage.contracts),
         contracts=3,
-        terminals=20,
+        terminals=60,  # the generator counts terminals over all contracts: 20 each
         first_day=FIRST_DAY,
         days=DAYS,
     )
