@@ -97,7 +97,7 @@ def detect_late_uploads(roots: Roots, support_id: str, day: dt.date, now: dt.dat
     if pubs.num_rows == 0:
         return []
     last = pubs.slice(pubs.num_rows - 1).to_pylist()[0]
-    published = set(last["upload_keys"])
+    published = publications.published_upload_keys(last)
     known = publications.late_upload_keys(roots.warehouse, support_id, day)
     current = warehouse.upload_meta(roots.warehouse, support_id, day)["upload_key"].to_pylist()
     new = sorted(set(current) - published - known)

@@ -121,8 +121,8 @@ select
     published.sha256,
     published.uploads,
     published.entries,
-    published.service_days,
-    published.days_without_data,
+    cast(from_json(published.service_days, '["DATE"]') as date []) as service_days,
+    cast(from_json(published.days_without_data, '["DATE"]') as date []) as days_without_data,
     coalesce(late_per_publication.late_uploads, 0) as late_uploads,
     published.request
 from published

@@ -10,6 +10,7 @@ P is the Japan date of publication. Operators query them through `sql/views.sql`
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -32,10 +33,12 @@ PUBLICATION = pa.schema(
         ("sha256", pa.string()),
         ("uploads", pa.int64()),
         ("entries", pa.int64()),
-        ("service_days", pa.list_(pa.date32())),
-        ("days_without_data", pa.list_(pa.date32())),
+        # Lists are stored as JSON text: DuckDB cannot decrypt nested Parquet columns
+        # written by pyarrow (see docs/decisions.md, encryption at rest).
+        ("service_days", pa.string()),  # JSON list of ISO dates
+        ("days_without_data", pa.string()),
         ("late_uploads", pa.int64()),
-        ("upload_keys", pa.list_(pa.string())),
+        ("upload_keys", pa.string()),  # JSON list (daily files: to find late uploads)
         ("request", pa.string()),  # the order, as JSON
     ]
 )
@@ -88,10 +91,18 @@ def _publication_part(support_id: str, day: dt.date, publication_id: str) -> str
 
 def record_publication(warehouse: Root, pub: Publication, japan_day: dt.date) -> None:
     row = {name: getattr(pub, name) for name in PUBLICATION.names}
+    for name in ("service_days", "days_without_data"):
+        row[name] = json.dumps([d.isoformat() for d in row[name]])
+    row["upload_keys"] = json.dumps(row["upload_keys"])
     table = pa.Table.from_pylist([row], schema=PUBLICATION)
     parquet.write_table(
         warehouse, _publication_part(pub.support_id, japan_day, pub.publication_id), table
     )
+
+
+def published_upload_keys(row: dict) -> set[str]:
+    """The upload keys a publication record lists (daily files)."""
+    return set(json.loads(row["upload_keys"] or "[]"))
 
 
 def all_publications(warehouse: Root, support_id: str | None = None) -> pa.Table:

@@ -1,0 +1,64 @@
+"""The warehouse key: 32 random bytes written as 64 hex characters, never in the repository.
+
+Read from the file named by `IT360_KEY_FILE`, else from `IT360_KEY`. Every Parquet file of the
+warehouse is encrypted with it (Parquet modular encryption, AES-GCM, uniform: footer and every
+column under the one key), which pyarrow writes and DuckDB reads natively.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+
+
+class WarehouseKeyError(RuntimeError):
+    """The warehouse key is missing, malformed or wrong; the message says which."""
+
+
+def parse_key(text: str, source: str) -> bytes:
+    value = text.strip()
+    if not _HEX64.fullmatch(value):
+        raise WarehouseKeyError(
+            f"{source} must hold exactly 64 hex characters (32 random bytes); "
+            f"it holds {len(value)} characters"
+        )
+    return bytes.fromhex(value)
+
+
+def key_from_env() -> bytes:
+    """The warehouse key from IT360_KEY_FILE or IT360_KEY; a clear error if neither is set."""
+    path = os.environ.get("IT360_KEY_FILE")
+    if path:
+        try:
+            return parse_key(Path(path).read_text(encoding="ascii"), f"key file {path}")
+        except FileNotFoundError as exc:
+            raise WarehouseKeyError(f"IT360_KEY_FILE names {path}, which does not exist") from exc
+    value = os.environ.get("IT360_KEY")
+    if value:
+        return parse_key(value, "IT360_KEY")
+    raise WarehouseKeyError(
+        "no warehouse key: set IT360_KEY_FILE (a file with 64 hex characters) or "
+        "IT360_KEY; `python -m storage.crypto new FILE` creates one"
+    )
+
+
+def new_key_file(path: Path) -> Path:
+    """Create a key file readable by its owner only (the demo's local key)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as out:
+        out.write(secrets.token_bytes(32).hex() + "\n")
+    return path
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "new":
+        print(new_key_file(Path(sys.argv[2])))
+    else:
+        sys.exit("usage: python -m storage.crypto new FILE")
