@@ -10,12 +10,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import posixpath
+import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from storage import layout, publications, warehouse
+from storage import layout, locks, publications, warehouse
 from storage.contracts import Contract
 from storage.notices import Notice, Sender
 from storage.roots import Root
@@ -79,6 +81,61 @@ def daily_file(
         {"day": day.isoformat(), "republish": republish},
         upload_keys=sorted(meta["upload_key"].to_pylist()),
     )
+
+
+@dataclass
+class DailyRun:
+    """What one run of the daily publication did, contract by contract."""
+
+    published: list[Built] = field(default_factory=list)
+    already_published: list[str] = field(default_factory=list)
+    no_uploads: list[str] = field(default_factory=list)
+    late: dict[str, list[str]] = field(default_factory=dict)  # support_id -> late upload keys
+
+
+def publish_daily(
+    roots: Roots,
+    contracts: Iterable[Contract],
+    day: dt.date,
+    now: dt.datetime,
+    sender: Sender,
+    *,
+    republish: bool = False,
+    log: Callable[[str], None] = lambda _msg: None,
+) -> DailyRun:
+    """The daily files of day D for every contract with the option. A published file is not
+    rewritten (unless `republish`); uploads landing after it are reported as late.
+
+    Each (contract, day) is published under its lock, so two runs of the same day started
+    together publish one file, one record and one notice (the second finds it published)."""
+    publications.ensure_anchors(roots.warehouse)
+    clean_staging(roots.delivery)
+    clean_record_temporaries(roots.warehouse)
+    run = DailyRun()
+    for contract in contracts:
+        if not contract.daily_option:
+            continue
+        sid = contract.support_id
+        with locks.hold(
+            roots.warehouse,
+            f"daily/{sid}/{day.isoformat()}",
+            purpose=f"daily file {sid} {day}",
+            notify=log,
+        ):
+            if published_daily(roots, sid, day).num_rows > 0 and not republish:
+                run.already_published.append(sid)
+                late_keys = detect_late_uploads(roots, sid, day, now)
+                if late_keys:
+                    run.late[sid] = late_keys
+                continue
+            built = daily_file(roots, contract, day, now, sender, republish=republish)
+        if built is None:
+            run.no_uploads.append(sid)
+            continue
+        run.published.append(built)
+        pub = built.publication
+        log(f"{sid}: {built.url} ({pub.uploads} uploads, {pub.size} bytes)")
+    return run
 
 
 def published_daily(roots: Roots, support_id: str, day: dt.date) -> pa.Table:
@@ -282,15 +339,36 @@ def _publish(
         upload_keys=upload_keys or [],
         request=json.dumps(request, sort_keys=True),
     )
-    publications.record_publication(roots.warehouse, pub, japan_today(now))
+    # The notice goes before the record: a run killed between the two publishes again (the
+    # same bytes) and notifies again, where the other order would lose the notice for good.
     if contract.notify_to:
         sender.send(_notice(contract, pub))
+    publications.record_publication(roots.warehouse, pub, japan_today(now))
     return Built(pub, roots.delivery.url(rel))
 
 
 def clean_staging(delivery: Root) -> int:
     """Drop temporaries of writers killed more than a day ago (none can still be running)."""
     return delivery.delete_stale_temporaries(STAGING, older_than_seconds=86_400)
+
+
+RECORD_TABLES = ("publications", "late_uploads", "expirations")
+
+
+def clean_record_temporaries(wh: Root, older_than_seconds: float = 86_400) -> int:
+    """Drop the hidden temporaries (`.<part>.tmp-*`, local roots only: an unfinished S3 upload
+    is never stored) that a writer of a publication record killed midway left beside it."""
+    if not wh.is_local:
+        return 0
+    cutoff = time.time() - older_than_seconds
+    doomed = [
+        rel
+        for top in RECORD_TABLES
+        for rel in wh.list_files(top)
+        if posixpath.basename(rel).startswith(".") and ".tmp-" in rel and wh.modified(rel) < cutoff
+    ]
+    wh.delete_many(doomed)
+    return len(doomed)
 
 
 def _write_zip(

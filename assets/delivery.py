@@ -8,10 +8,13 @@ from assets import deliverables
 from assets.deliverables import Refusal, Roots
 from pipelines.partitions import service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
-from storage import publications
 from transforms.service_day import parse_day
 
 NO_LATE = "no_late_uploads"
+
+# Steps that read and write storage are retried after a failure (a storage outage outlasting
+# the retries in storage/roots.py): re-running any of them is safe. Refusals are not retried.
+STORAGE_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class DailyConfig(dg.Config):
@@ -47,32 +50,16 @@ def daily_deliverable(
     the day's original uploads, byte for byte, under `<D>/<computer>/`. A published file is
     not rewritten (unless `republish`); uploads landing after it are reported as late."""
     day = parse_day(context.partition_key)
-    roots, now, sender = _roots(storage), clock.now(), notifier.sender()
-    publications.ensure_anchors(roots.warehouse)
-    deliverables.clean_staging(roots.delivery)
-    published, skipped, empty, late = [], [], [], {}
-    for contract in storage.load_contracts():
-        if not contract.daily_option:
-            continue
-        sid = contract.support_id
-        already = deliverables.published_daily(roots, sid, day).num_rows > 0
-        if already and not config.republish:
-            skipped.append(sid)
-            late_keys = deliverables.detect_late_uploads(roots, sid, day, now)
-            if late_keys:
-                late[sid] = late_keys
-            continue
-        built = deliverables.daily_file(
-            roots, contract, day, now, sender, republish=config.republish
-        )
-        if built is None:
-            empty.append(sid)
-            continue
-        published.append(built)
-        context.log.info(
-            f"{sid}: {built.url} ({built.publication.uploads} uploads, "
-            f"{built.publication.size} bytes)"
-        )
+    run = deliverables.publish_daily(
+        _roots(storage),
+        storage.load_contracts(),
+        day,
+        clock.now(),
+        notifier.sender(),
+        republish=config.republish,
+        log=context.log.info,
+    )
+    published, skipped, empty, late = run.published, run.already_published, run.no_uploads, run.late
     return dg.MaterializeResult(
         metadata={
             "published": len(published),
@@ -112,14 +99,17 @@ class ExpireConfig(dg.Config):
 
 
 def _refused(fn):
-    """Turn a Refusal into a run failure whose message is the reason."""
+    """Turn a Refusal into a run failure whose message is the reason (never retried: the
+    same order would be refused again)."""
     try:
         return fn()
     except (Refusal, ValueError) as exc:
-        raise dg.Failure(description=f"order refused: {exc}") from exc
+        raise dg.Failure(description=f"order refused: {exc}", allow_retries=False) from exc
+    except dg.Failure as exc:
+        raise dg.Failure(description=exc.description, allow_retries=False) from exc
 
 
-@dg.op(name="spot_30_days")
+@dg.op(name="spot_30_days", retry_policy=STORAGE_RETRY)
 def spot_30_days_op(
     context: dg.OpExecutionContext,
     config: Spot30Config,
@@ -128,7 +118,7 @@ def spot_30_days_op(
     notifier: Notifier,
 ) -> dg.Output:
     """One `<D>_SP.zip` per day of a range of at most 30 days that has uploads."""
-    contract = storage.contract(config.support_id)
+    contract = _refused(lambda: storage.contract(config.support_id))
     built = _refused(
         lambda: deliverables.spot_30_days(
             _roots(storage),
@@ -152,7 +142,7 @@ def spot_30_days_op(
     )
 
 
-@dg.op(name="spot_1_year")
+@dg.op(name="spot_1_year", retry_policy=STORAGE_RETRY)
 def spot_1_year_op(
     context: dg.OpExecutionContext,
     config: Spot1YearConfig,
@@ -161,7 +151,7 @@ def spot_1_year_op(
     notifier: Notifier,
 ) -> dg.Output:
     """`<TMID>_AllData_<P>.zip`: a year of one terminal, checked against its computer name."""
-    contract = storage.contract(config.support_id)
+    contract = _refused(lambda: storage.contract(config.support_id))
     provided = dt.date.fromisoformat(config.provided_day) if config.provided_day else None
     deliverables.clean_staging(storage.delivery_root())
     built = _refused(
@@ -187,7 +177,7 @@ def spot_1_year_op(
     )
 
 
-@dg.op(name="expire_deliverables")
+@dg.op(name="expire_deliverables", retry_policy=STORAGE_RETRY)
 def expire_deliverables_op(
     context: dg.OpExecutionContext, config: ExpireConfig, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from collections import Counter
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-import polars as pl
 import pyarrow as pa
 
-from storage import journal, layout, parquet, schemas, warehouse
-from storage.roots import Root, copy_stream
+from assets.landing_work import (
+    PART_TABLES,
+    Share,
+    ShareResult,
+    Workers,
+    land_share,
+    restrict,
+    split_shares,
+)
+from storage import journal, layout, locks, parquet, schemas, warehouse
+from storage.roots import IO_THREADS, Root, copy_stream
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
-    BatchResult,
     Fate,
-    InboxFile,
     LandingContext,
     QuarantineItem,
     sha256_hex,
-    triage_batch,
 )
 from transforms.reasons import Quarantine
 from transforms.service_day import service_day_of_instant
@@ -33,6 +40,23 @@ from transforms.upload_zip import MAX_LOG_BYTES
 
 # A ZIP can only be larger than its content by a little; anything this big is no upload.
 MAX_ZIP_BYTES = MAX_LOG_BYTES + (1 << 20)
+
+
+@dataclass
+class TriagedBatch:
+    """A batch whose every file has its fate, with the parts to write; not committed yet."""
+
+    entries: list[InboxEntry]
+    batch_id: str
+    at: dt.datetime
+    parts: dict[str, list[tuple[str, bytes]]]  # raw table -> [(relative path, Parquet bytes)]
+    fates: list[Fate]
+    quarantined: list[QuarantineItem]
+    new_owners: dict[str, str]
+    landed_sha: dict[str, str]
+    records: int
+    rejects: int
+    rejects_by_reason: Counter
 
 
 @dataclass
@@ -51,21 +75,28 @@ class LandingReport:
     def accounted(self) -> int:
         return sum(self.outcomes.values())
 
-    def add(self, result: BatchResult) -> None:
+    def add(self, batch: TriagedBatch) -> None:
         self.batches += 1
-        for fate in result.fates:
+        for fate in batch.fates:
             self.outcomes[fate.outcome] += 1
             if fate.outcome == "quarantined":
                 self.quarantined_by_reason[fate.reason] += 1
-        self.records += result.records.height
-        self.rejects += result.rejects.height
-        self.rejects_by_reason.update(result.rejects["reason"].to_list())
+        self.records += batch.records
+        self.rejects += batch.rejects
+        self.rejects_by_reason.update(batch.rejects_by_reason)
 
 
 @dataclass(frozen=True)
 class LandingLimits:
     batch_files: int = 4000
     batch_bytes: int = 128 << 20
+    # Processes triaging the shares of a batch (see assets/landing_work.py); 1: this one.
+    workers: int = min(4, os.cpu_count() or 1)
+    # Files per share: a worker's memory follows its share, so a batch has at least
+    # `workers` shares and more when it is large (a share never splits a TMID).
+    share_files: int = 500
+    # Starting workers costs about a second, worth it only for an inbox with this many files.
+    parallel_from_files: int = 2000
 
 
 def land_day(
@@ -78,30 +109,55 @@ def land_day(
     limits: LandingLimits = LandingLimits(),
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> LandingReport:
-    """Land every inbox upload of service day `day`, plus every dayless file and bundle."""
-    warehouse.ensure_schema_anchors(wh)
-    report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
-    listing = list_inbox(inbox)
-    entries = [classify(path, contracts) for path in listing]
-    mine = [e for e in entries if _belongs_to_run(e, day)]
-    report.files_seen = len(mine)
-    context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
-    loaded: set[tuple[str, str]] = set()
-    for batch in _batches(mine, listing, limits):
-        at = now()
-        _load_landed(wh, day, batch, context, loaded)
-        result = _triage(inbox, batch, listing, context, at)
-        _commit(inbox, wh, day, batch, result, at)
-        context.owners.update(result.new_owners)
-        context.landed_sha.update(
-            zip(result.uploads["upload_key"], result.uploads["sha256"], strict=True)
-        )
-        report.add(result)
-        progress(
-            f"batch {report.batches}: {len(batch)} files, {report.accounted} of "
-            f"{report.files_seen} settled"
-        )
-    return report
+    """Land every inbox upload of service day `day`, plus every dayless file and bundle.
+
+    Batches are pipelined: while batch N is committed here, the workers already triage batch
+    N+1 (its decisions only need N's outcome, known before N is written). Every write and
+    delete happens in this process, in batch order, through the journal.
+    """
+    # One landing at a time per warehouse, whoever starts it (see storage/locks.py).
+    with locks.hold(wh, "landing", purpose=f"landing {day}", notify=progress):
+        warehouse.ensure_schema_anchors(wh)
+        report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
+        listing = list_inbox(inbox)
+        # Decided on the whole inbox, before classifying it, so that the workers' start-up
+        # overlaps the classification (an inbox this full is almost always one day's uploads).
+        parallel = len(listing) >= limits.parallel_from_files
+        with Workers(limits.workers if parallel else 1) as workers:
+            entries = [classify(path, contracts) for path in listing]
+            mine = [e for e in entries if _belongs_to_run(e, day)]
+            report.files_seen = len(mine)
+            context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
+            loaded: set[tuple[str, str]] = set()
+            triaged: TriagedBatch | None = None
+            for batch in _batches(mine, listing, limits):
+                at = now()
+                _load_landed(wh, day, batch, context, loaded)
+                started = _start_triage(workers, limits, inbox, day, batch, listing, context, at)
+                if triaged is not None:
+                    _commit_and_report(inbox, wh, day, triaged, report, progress)
+                triaged = _finish_triage(inbox, started, listing)
+                context.owners.update(triaged.new_owners)
+                context.landed_sha.update(triaged.landed_sha)
+            if triaged is not None:
+                _commit_and_report(inbox, wh, day, triaged, report, progress)
+        return report
+
+
+def _commit_and_report(
+    inbox: Root,
+    wh: Root,
+    day: dt.date,
+    triaged: TriagedBatch,
+    report: LandingReport,
+    progress: Callable[[str], None],
+) -> None:
+    _commit(inbox, wh, day, triaged)
+    report.add(triaged)
+    progress(
+        f"batch {report.batches}: {len(triaged.entries)} files, {report.accounted} of "
+        f"{report.files_seen} settled"
+    )
 
 
 def _belongs_to_run(entry: InboxEntry, day: dt.date) -> bool:
@@ -112,8 +168,7 @@ def _belongs_to_run(entry: InboxEntry, day: dt.date) -> bool:
 
 def list_inbox(inbox: Root) -> dict[str, int]:
     """Inbox-relative path -> size, for every file."""
-    found = inbox.fs.find(inbox.full(""), withdirs=False, detail=True)
-    return {inbox.rel(path): int(info.get("size") or 0) for path, info in found.items()}
+    return inbox.list_sizes()
 
 
 def _batches(
@@ -146,23 +201,73 @@ def _load_landed(
         loaded.update((support_id, t) for t in tmids)
 
 
-def _triage(
+@dataclass
+class _Started:
+    """A batch whose uploads are being triaged by the workers."""
+
+    entries: list[InboxEntry]
+    batch_id: str
+    at: dt.datetime
+    shares: list[Future]
+
+
+def _start_triage(
+    workers: Workers,
+    limits: LandingLimits,
     inbox: Root,
+    day: dt.date,
     batch: list[InboxEntry],
     sizes: dict[str, int],
     context: LandingContext,
     at: dt.datetime,
-) -> BatchResult:
-    too_large = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] > MAX_ZIP_BYTES]
+) -> _Started:
+    batch_id = batch_id_of(day, batch, at)
+    uploads = [e for e in batch if e.kind is Kind.UPLOAD and sizes[e.path] <= MAX_ZIP_BYTES]
+    count = max(workers.count, -(-len(uploads) // limits.share_files))
+    shares = [
+        workers.submit(land_share, Share(inbox.uri, share, restrict(context, share), at, batch_id))
+        for share in split_shares(uploads, sizes, count)
+    ]
+    return _Started(batch, batch_id, at, shares)
+
+
+def _finish_triage(inbox: Root, started: _Started, sizes: dict[str, int]) -> TriagedBatch:
+    """Wait for the shares, then add the files settled without opening them."""
+    results: list[ShareResult] = [share.result() for share in started.shares]
+    batch = started.entries
+    order = {e.path: (e.name.sent15, e.support_id, e.path) for e in batch if e.name}
+    triaged = TriagedBatch(
+        entries=batch,
+        batch_id=started.batch_id,
+        at=started.at,
+        parts={t: [part for r in results for part in r.parts[t]] for t in PART_TABLES},
+        fates=[fate for r in results for fate in r.fates],
+        # As one triage of the whole batch would list them: earliest SENT15 first.
+        quarantined=sorted(
+            (item for r in results for item in r.quarantined), key=lambda i: order[i.path]
+        ),
+        new_owners={t: s for r in results for t, s in r.new_owners.items()},
+        landed_sha={k: v for r in results for k, v in r.landed_sha.items()},
+        records=sum(r.records for r in results),
+        rejects=sum(r.rejects for r in results),
+        rejects_by_reason=sum((r.rejects_by_reason for r in results), Counter()),
+    )
+    _settle_unopened(inbox, batch, sizes, triaged)
+    return triaged
+
+
+def _settle_unopened(
+    inbox: Root, batch: list[InboxEntry], sizes: dict[str, int], triaged: TriagedBatch
+) -> None:
+    """Refused names, files too large to be uploads, and diagnostic bundles."""
     small = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] <= MAX_ZIP_BYTES]
-    data = inbox.read_many([e.path for e in small])
-    uploads = [InboxFile(e, data[e.path]) for e in small if e.kind is Kind.UPLOAD]
-    result = triage_batch(uploads, context, at)
-    for entry in small:
-        if entry.kind is Kind.REFUSED:
-            item = _refused(entry, data[entry.path])
-            result.quarantined.append(item)
-            result.fates.append(_fate_of(item))
+    too_large = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] > MAX_ZIP_BYTES]
+    refused = [e for e in small if e.kind is Kind.REFUSED]
+    data = inbox.read_many([e.path for e in refused])
+    for entry in refused:
+        item = _refused(entry, data[entry.path])
+        triaged.quarantined.append(item)
+        triaged.fates.append(_fate_of(item))
     for entry in too_large:
         item = QuarantineItem(
             entry.path,
@@ -174,11 +279,11 @@ def _triage(
             sizes[entry.path],
             None,
         )
-        result.quarantined.append(item)
-        result.fates.append(_fate_of(item))
+        triaged.quarantined.append(item)
+        triaged.fates.append(_fate_of(item))
     for entry in batch:
         if entry.kind is Kind.DIAG:
-            result.fates.append(
+            triaged.fates.append(
                 Fate(
                     entry.path,
                     entry.support_id,
@@ -190,7 +295,6 @@ def _triage(
                     sizes[entry.path],
                 )
             )
-    return result
 
 
 def _refused(entry: InboxEntry, data: bytes) -> QuarantineItem:
@@ -229,56 +333,91 @@ def batch_id_of(day: dt.date, batch: list[InboxEntry], at: dt.datetime) -> str:
     return at.strftime("%Y%m%dT%H%M%S") + "-" + digest.hexdigest()[:16]
 
 
-def _commit(
-    inbox: Root,
-    wh: Root,
-    day: dt.date,
-    batch: list[InboxEntry],
-    result: BatchResult,
-    at: dt.datetime,
-) -> None:
-    batch_id = batch_id_of(day, batch, at)
-    writes: list[tuple[str, Callable[[], None]]] = []
+def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
+    batch_id, at = triaged.batch_id, triaged.at
+    with _WriteWaves() as waves:
+        writes: list[tuple[str, Callable[[], None]]] = []
 
-    def table_write(rel: str, table: pa.Table) -> None:
-        writes.append((rel, lambda: parquet.write_table(wh, rel, table)))
+        def add(rel: str, write: Callable[[], None]) -> None:
+            writes.append((rel, waves.in_background(write)))
 
-    # Records and rejects before uploads: the uploads part is what makes a key count as landed.
-    for table_name, frame in (
-        ("records", result.records),
-        ("rejects", result.rejects),
-        ("uploads", result.uploads),
-    ):
-        schema = schemas.TABLES[table_name]
-        with_batch = (
-            frame.with_columns(pl.lit(batch_id).alias("batch_id"))
-            if "batch_id" in schema.names
-            else frame
-        )
-        for (support_id, part_day, tmid), part in with_batch.partition_by(
-            ["support_id", "day", "tmid"], as_dict=True, maintain_order=True
-        ).items():
-            rel = layout.raw_part(table_name, support_id, part_day, tmid, batch_id)
-            table_write(rel, part.to_arrow().select(schema.names).cast(schema))
-    q_day = service_day_of_instant(at)
-    for support_id, items in _by_support(result.quarantined).items():
-        rel = layout.quarantine_part(support_id, q_day, batch_id)
-        table_write(rel, _quarantine_table(items, support_id, q_day, batch_id, at))
-    for item in result.quarantined:
-        if item.data is None:
-            blob = f"{layout.quarantine_part(_support_or_invalid(item.support_id), q_day, batch_id)}.blobs/{item.path}"  # noqa: E501
-            writes.append((blob, lambda i=item, b=blob: copy_stream(inbox, i.path, wh, b)))
-    for fate in result.fates:
-        if fate.outcome == "diag":
-            target = layout.diag_bundle(fate.support_id, fate.path.rsplit("/", 1)[-1])
-            writes.append((target, lambda f=fate, t=target: copy_stream(inbox, f.path, wh, t)))
-    for tmid, support_id in result.new_owners.items():
-        marker = layout.terminal_owner_marker(tmid, support_id)
-        writes.append((marker, lambda m=marker: wh.write_bytes(m, b"")))
-    table_write(
-        layout.landing_log_part(day, batch_id), _landing_log(result.fates, day, batch_id, at)
-    )
-    journal.run_batch(wh, inbox, batch_id, writes, [e.path for e in batch])
+        # Records and rejects before uploads: the uploads part is what makes a key count as
+        # landed, so an upload never shows without its records.
+        for rel, data in [*triaged.parts["records"], *triaged.parts["rejects"]]:
+            add(rel, lambda r=rel, d=data: parquet.write_file(wh, r, d))
+        waves.next_wave()
+        for rel, data in triaged.parts["uploads"]:
+            add(rel, lambda r=rel, d=data: parquet.write_file(wh, r, d))
+        q_day = service_day_of_instant(at)
+        for support_id, items in _by_support(triaged.quarantined).items():
+            rel = layout.quarantine_part(support_id, q_day, batch_id)
+            table = _quarantine_table(items, support_id, q_day, batch_id, at)
+            add(rel, lambda r=rel, t=table: parquet.write_table(wh, r, t))
+        for item in triaged.quarantined:
+            if item.data is None:
+                blob = f"{layout.quarantine_part(_support_or_invalid(item.support_id), q_day, batch_id)}.blobs/{item.path}"  # noqa: E501
+                add(blob, lambda i=item, b=blob: copy_stream(inbox, i.path, wh, b))
+        for fate in triaged.fates:
+            if fate.outcome == "diag":
+                target = layout.diag_bundle(fate.support_id, fate.path.rsplit("/", 1)[-1])
+                add(target, lambda f=fate, t=target: copy_stream(inbox, f.path, wh, t))
+        for tmid, support_id in triaged.new_owners.items():
+            marker = layout.terminal_owner_marker(tmid, support_id)
+            add(marker, lambda m=marker: wh.write_bytes(m, b""))
+        # The last write waits for all the others, so the journal's commit marker follows them.
+        log = _landing_log(triaged.fates, day, batch_id, at)
+        rel = layout.landing_log_part(day, batch_id)
+        writes.append((rel, waves.after_all(lambda: parquet.write_table(wh, rel, log))))
+        journal.run_batch(wh, inbox, batch_id, writes, [e.path for e in triaged.entries])
+
+
+class _WriteWaves:
+    """A batch's writes on threads: each file still appears whole (atomic writes), but
+    hundreds of small files do not wait on each other's fsync. A write submitted after
+    `next_wave()` starts only once every earlier write has finished."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(IO_THREADS)
+        self._running: list[Future] = []
+        self._new_wave = False
+
+    def in_background(self, write: Callable[[], None]) -> Callable[[], None]:
+        """The journal's writer for `write`: starts it on a thread and returns at once."""
+        wave_start, self._new_wave = self._new_wave, False
+
+        def start() -> None:
+            if wave_start:
+                self.wait()
+            self._running.append(self._pool.submit(write))
+
+        return start
+
+    def next_wave(self) -> None:
+        self._new_wave = True
+
+    def after_all(self, write: Callable[[], None]) -> Callable[[], None]:
+        """The journal's writer for `write`: waits for every earlier write, then writes."""
+
+        def run() -> None:
+            self.wait()
+            write()
+
+        return run
+
+    def wait(self) -> None:
+        """Wait for every started write; raise the first failure."""
+        running, self._running = self._running, []
+        failures = [f.exception() for f in running]
+        for failure in failures:
+            if failure is not None:
+                raise failure
+
+    def __enter__(self) -> _WriteWaves:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        # Also on failure: no write may still be running once the batch has given up.
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _support_or_invalid(support_id: str | None) -> str:

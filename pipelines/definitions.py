@@ -6,8 +6,9 @@ then and not at import time; `build_definitions()` is the same, for tests and th
 
 import dagster as dg
 
-from assets import delivery, raw
-from pipelines import jobs, schedules, sensors
+from assets import dashboard, delivery, raw, retention
+from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
+from pipelines.executors import build_executor
 from pipelines.resources import (
     build_clock,
     build_notifier,
@@ -19,24 +20,45 @@ from pipelines.resources import (
 
 def build_definitions() -> dg.Definitions:
     return dg.Definitions(
-        assets=[raw.raw_uploads, delivery.daily_deliverable],
+        assets=[
+            raw.raw_uploads,
+            delivery.daily_deliverable,
+            dashboard.dashboard_day,
+            dashboard.asset_ledger_export,
+        ],
         jobs=[
             jobs.land_uploads,
             jobs.publish_daily,
             delivery.spot_30_days,
             delivery.spot_1_year,
             delivery.expire_deliverables,
+            dashboard_jobs.build_dashboard,
+            dashboard_jobs.export_ledgers,
+            retention.retention_aggregates,
+            retention.retention_raw,
+            retention.retention_diag,
+            retention.retention_quarantine,
         ],
         schedules=[
             schedules.build_daily_publication_schedule(daily_publish_cron()),
             schedules.deliverable_retention_schedule,
+            dashboard_jobs.dashboard_schedule,
+            dashboard_jobs.ledger_export_schedule,
+            *dashboard_jobs.retention_schedules,
         ],
-        sensors=[sensors.build_inbox_sensor(sensor_interval_seconds())],
+        sensors=[
+            sensors.build_inbox_sensor(sensor_interval_seconds()),
+            sensors.build_run_failure_notice_sensor(notices.notice_interval_seconds()),
+            sensors.build_daily_deadline_sensor(
+                notices.notice_interval_seconds(), daily_publish_cron(), notices.deadline_grace()
+            ),
+        ],
         resources={
             "storage": build_storage(),
             "clock": build_clock(),
             "notifier": build_notifier(),
         },
+        executor=build_executor(),  # IT360_EXECUTOR; unset: Dagster's default
     )
 
 

@@ -1,4 +1,5 @@
-"""Sensors: the inbox sensor that requests landing runs for service days with new files."""
+"""Sensors: the inbox sensor that requests landing runs for service days with new files; the
+operator notices of a failed run and of a daily file missing at its deadline."""
 
 import datetime as dt
 import hashlib
@@ -6,13 +7,18 @@ import json
 from collections.abc import Callable
 
 import dagster as dg
+from dagster._utils.schedules import cron_string_iterator
 
+from assets import deliverables
 from assets.landing import list_inbox
+from pipelines import notices
 from pipelines.jobs import land_uploads
-from pipelines.partitions import service_day_partitions
-from pipelines.resources import ServiceStorage
+from pipelines.partitions import FIRST_SERVICE_DAY, service_day_partitions
+from pipelines.resources import Clock, Notifier, ServiceStorage
+from storage import layout, publications, warehouse
+from storage.contracts import Contract
 from transforms.inbox import Kind, classify
-from transforms.service_day import service_day_of_instant
+from transforms.service_day import JST, service_day_of_instant
 
 
 def pending_days(
@@ -68,3 +74,153 @@ def build_inbox_sensor(interval_seconds: int) -> dg.SensorDefinition:
         return requests
 
     return inbox_sensor
+
+
+# -- operator notices ------------------------------------------------------------------------
+
+
+def build_run_failure_notice_sensor(interval_seconds: int) -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="run_failure_notice",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Sends the operator a notice for every failed run (any job).",
+    )
+    def run_failure_notice(context: dg.RunFailureSensorContext, notifier: Notifier):
+        run = context.dagster_run
+        record = context.instance.get_run_record_by_id(run.run_id)
+        ended = record.end_time if record is not None and record.end_time else None
+        failed_at = dt.datetime.fromtimestamp(ended, dt.UTC) if ended else dt.datetime.now(dt.UTC)
+        step_errors = [
+            f"{e.step_key}: {e.step_failure_data.error.message.strip()}"
+            for e in context.get_step_failure_events()
+            if e.step_failure_data and e.step_failure_data.error
+        ]
+        notice = notices.run_failure(
+            run_id=run.run_id,
+            job_name=run.job_name,
+            partition=run.tags.get("dagster/partition"),
+            message=context.failure_event.message or "",
+            step_errors=step_errors,
+            failed_at=failed_at,
+            will_retry=run.tags.get("dagster/will_retry") == "true",
+        )
+        where = notifier.sender().send(notice)
+        context.log.info(f"failure notice for run {run.run_id} sent to {notice.to}: {where}")
+
+    return run_failure_notice
+
+
+def daily_deadline(day: dt.date, publish_cron: str, grace: dt.timedelta) -> dt.datetime:
+    """When service day D's daily file must exist: the publication schedule's first tick on
+    D+2 (Japan time; the schedule publishes D on D+2), plus the grace period."""
+    d2 = dt.datetime.combine(day + dt.timedelta(days=2), dt.time(0), tzinfo=JST)
+    tick = next(cron_string_iterator(d2.timestamp(), publish_cron, "Asia/Tokyo"))
+    return tick.astimezone(dt.UTC) + grace
+
+
+def missing_daily_files(
+    storage: ServiceStorage,
+    now: dt.datetime,
+    publish_cron: str,
+    grace: dt.timedelta,
+    lookback_days: int = 7,
+) -> list[tuple[Contract, dt.date, dt.datetime, str]]:
+    """(contract, day, deadline, what was found) for every daily file past its deadline that
+    is not in the customer's folder, over the last `lookback_days` service days. A day with no
+    upload (landed or waiting in the inbox) has no file and is not missing."""
+    today = service_day_of_instant(now)
+    first = max(dt.date.fromisoformat(FIRST_SERVICE_DAY), today - dt.timedelta(lookback_days))
+    days = [first + dt.timedelta(i) for i in range((today - first).days + 1)]
+    due = {d: daily_deadline(d, publish_cron, grace) for d in days}
+    due = {d: deadline for d, deadline in due.items() if deadline <= now}
+    if not due:
+        return []
+    roots = deliverables.Roots(storage.warehouse_root(), storage.delivery_root())
+    inbox = storage.inbox_root()
+    contracts = storage.load_contracts()
+    ids = frozenset(c.support_id for c in contracts)
+    missing = []
+    for contract in contracts:
+        if not contract.daily_option:
+            continue
+        sid = contract.support_id
+        waiting = [classify(p, ids) for p in inbox.list_files(sid)]
+        expiry = _daily_expiry(publications.all_publications(roots.warehouse, sid))
+        for day, deadline in sorted(due.items()):
+            path = f"{layout.delivery_folder(sid)}/{day.isoformat()}.zip"
+            if day in expiry:
+                if expiry[day] <= now or roots.delivery.exists(path):
+                    continue
+                missing.append((contract, day, deadline, "published, but not in the folder"))
+                continue
+            landed = warehouse.upload_meta(roots.warehouse, sid, day, columns=["upload_key"])
+            pending = sum(1 for e in waiting if e.kind is Kind.UPLOAD and e.service_day == day)
+            if landed.num_rows or pending:
+                missing.append(
+                    (
+                        contract,
+                        day,
+                        deadline,
+                        f"not published; {landed.num_rows} uploads landed, {pending} waiting "
+                        "in the inbox",
+                    )
+                )
+    return missing
+
+
+def _daily_expiry(pubs) -> dict[dt.date, dt.datetime]:
+    """Service day -> when its latest published daily file expires (one read per contract)."""
+    expiry: dict[dt.date, dt.datetime] = {}
+    for pub in pubs.select(["kind", "file_name", "expires_at"]).to_pylist():
+        if pub["kind"] == "daily":
+            day = dt.date.fromisoformat(pub["file_name"].removesuffix(".zip"))
+            expiry[day] = max(expiry.get(day, pub["expires_at"]), pub["expires_at"])
+    return expiry
+
+
+def build_daily_deadline_sensor(
+    interval_seconds: int, publish_cron: str, grace: dt.timedelta
+) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="daily_deliverable_deadline",
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Sends the operator one notice per daily file not in the customer's folder "
+        "by its deadline (D+2 at the publication time, plus a grace period).",
+    )
+    def daily_deliverable_deadline(
+        context: dg.SensorEvaluationContext,
+        storage: ServiceStorage,
+        clock: Clock,
+        notifier: Notifier,
+    ):
+        now = clock.now()
+        notified = set(json.loads(context.cursor)["notified"]) if context.cursor else set()
+        missing = missing_daily_files(storage, now, publish_cron, grace)
+        sent = []
+        for contract, day, deadline, why in missing:
+            key = f"{contract.support_id}/{day.isoformat()}"
+            if key in notified:
+                continue
+            notifier.sender().send(
+                notices.missing_daily_file(
+                    support_id=contract.support_id,
+                    day=day,
+                    deadline=deadline,
+                    why=why,
+                    file_path=f"{layout.delivery_folder(contract.support_id)}/{day}.zip",
+                )
+            )
+            notified.add(key)
+            sent.append(key)
+            # the cursor after each notice: a tick cut short never notifies twice
+            context.update_cursor(json.dumps({"notified": sorted(notified)}))
+        oldest = (service_day_of_instant(now) - dt.timedelta(days=30)).isoformat()
+        kept = sorted(k for k in notified if k.split("/", 1)[1] >= oldest)
+        context.update_cursor(json.dumps({"notified": kept}))
+        if sent:
+            return dg.SkipReason(f"notified the operator of {len(sent)} missing: {sent}")
+        return dg.SkipReason(f"no daily file past its deadline is missing ({len(missing)} known)")
+
+    return daily_deliverable_deadline

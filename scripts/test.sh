@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh test
 .venv/bin/ruff check .
-exec .venv/bin/python -m pytest -n 2 "$@"
+# `long` tests run on demand only (pytest -m long); pyproject's addopts excludes them too.
+exec .venv/bin/python -m pytest -n 2 -m "not long" "$@"

@@ -136,3 +136,113 @@ from read_parquet(
     hive_partitioning = true,
     hive_types = {'day': date}
 );
+
+-- Dashboard aggregates: what the portal reads (never the raw store). Built per contract and
+-- service day by sql/agg_<name>.sql; columns in storage/aggregates.py (SCHEMAS; lists are
+-- stored as JSON text, which the views parse, as for publications). A rebuild
+-- adds a file under a greater build id beside the day's older one, which is deleted later:
+-- each view shows, per (support_id, day), only the greatest build id, so a reader sees a
+-- day's aggregate either as it was or as rebuilt, never half of it and never both. The
+-- current build is chosen by a ranking window, in one scan of the files: with
+-- `max(build_id) over (...)` DuckDB plans two scans, each listing the folder at its own
+-- moment, and a build landing between the two listings would hide the day.
+-- From Python, storage.aggregates.read_aggregate reads one contract's days the same way.
+
+create or replace view agg_terminal_activity as
+select * replace (
+    from_json(computers, '["VARCHAR"]') as computers,
+    from_json(users, '["VARCHAR"]') as users
+)
+from read_parquet(
+    getvariable('warehouse') || '/agg/terminal_activity/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_user_activity as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/user_activity/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_event_types as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/event_types/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_risk_operations as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/risk_operations/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_off_hours as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/off_hours/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_applications as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/applications/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_web_domains as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/web_domains/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_usb_devices as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/usb_devices/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_terminal_status as
+select *
+from read_parquet(
+    getvariable('warehouse') || '/agg/terminal_status/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+
+create or replace view agg_inventory as
+select * replace (
+    from_json(ips, '["VARCHAR"]') as ips,
+    from_json(macs, '["VARCHAR"]') as macs,
+    from_json(
+        drives, '[{"letter": "VARCHAR", "type": "VARCHAR", "size": "BIGINT", "free": "BIGINT"}]'
+    ) as drives
+)
+from read_parquet(
+    getvariable('warehouse') || '/agg/inventory/*/*/*.parquet',
+    hive_partitioning = true,
+    hive_types = {'day': date}
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;

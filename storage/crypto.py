@@ -62,3 +62,28 @@ if __name__ == "__main__":
         print(new_key_file(Path(sys.argv[2])))
     else:
         sys.exit("usage: python -m storage.crypto new FILE")
+
+
+def encryption_properties(key: bytes | None = None):
+    """pyarrow write properties: uniform AES-GCM under the warehouse key (DuckDB reads these
+    with `encryption_config = {footer_key: ...}`; it does not read CTR or per-column keys)."""
+    import pyarrow.parquet.encryption as pe
+
+    return pe.create_encryption_properties(key or key_from_env(), encryption_algorithm="AES_GCM_V1")
+
+
+def decryption_properties(key: bytes | None = None):
+    import pyarrow.parquet.encryption as pe
+
+    return pe.create_decryption_properties(key or key_from_env())
+
+
+def explain_read_error(exc: Exception, what: str) -> Exception:
+    """A clear error for a file that cannot be decrypted (wrong key, or not encrypted)."""
+    text = str(exc)
+    if "decrypt" in text.lower() or "plaintext" in text.lower() or "AES" in text:
+        return WarehouseKeyError(
+            f"cannot decrypt {what}: the warehouse key (IT360_KEY_FILE / IT360_KEY) is not the "
+            f"one it was written with, or the file is not an encrypted warehouse file ({text})"
+        )
+    return exc

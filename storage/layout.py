@@ -119,3 +119,71 @@ DIAG_FOLDER = "diag"
 # -- delivery ----------------------------------------------------------------------------
 def delivery_folder(support_id: str) -> str:
     return f"it360-log/{support_id}"
+
+
+# -- dashboard aggregates (90 days) ------------------------------------------------------
+#
+#    agg/<name>/support_id=<S>/day=<D>/part-<build>.parquet   one file per build of a day
+#    exports/ledger/<S>/ledger.csv                             the asset-ledger export
+#
+# A build never rewrites a file: it adds `part-<build>.parquet` beside the day's earlier
+# builds, and readers take the greatest build id of each (contract, day). Superseded builds
+# are deleted later (see `storage/aggregates.py`).
+
+AGGREGATES = (
+    "terminal_activity",
+    "user_activity",
+    "event_types",
+    "risk_operations",
+    "off_hours",
+    "applications",
+    "web_domains",
+    "usb_devices",
+    "terminal_status",
+    "inventory",
+)
+
+
+def agg_table(name: str) -> str:
+    return f"agg/{name}"
+
+
+def agg_contract(name: str, support_id: str) -> str:
+    return f"agg/{name}/support_id={support_id}"
+
+
+def agg_day(name: str, support_id: str, day: dt.date) -> str:
+    return f"agg/{name}/support_id={support_id}/day={day.isoformat()}"
+
+
+def agg_part(name: str, support_id: str, day: dt.date, build_id: str) -> str:
+    return f"{agg_day(name, support_id, day)}/part-{build_id}.parquet"
+
+
+def agg_anchor(name: str) -> str:
+    """The empty file that gives aggregate `name` its schema (see module docstring)."""
+    return agg_part(name, EMPTY_SUPPORT, _EMPTY_DAY, "empty")
+
+
+def build_id_of_part(rel: str) -> str:
+    """`part-<build>.parquet` -> `<build>`."""
+    return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
+
+
+def ledger_export(support_id: str) -> str:
+    return f"exports/ledger/{support_id}/ledger.csv"
+
+
+def raw_table(table: str) -> str:
+    return f"raw/{table}"
+
+
+def quarantine_contract(support_id: str) -> str:
+    return f"quarantine/support_id={support_id}"
+
+
+def quarantine_day(support_id: str, day: dt.date) -> str:
+    return f"quarantine/support_id={support_id}/day={day.isoformat()}"
+
+
+DIAG_ROOT = "restricted/diag"

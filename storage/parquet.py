@@ -14,20 +14,37 @@ from storage.roots import Root
 
 # The original ZIP bytes are already compressed; zstd on them would only burn CPU.
 _NO_COMPRESSION = {"zip_bytes", "content", "raw_line"}
+# Columns whose values (nearly) never repeat within a file: a dictionary page would only be
+# built and thrown away (Parquet falls back to plain), costing landing time for nothing.
+_NO_DICTIONARY = _NO_COMPRESSION | {"detail", "time", "seq", "line_no", "sha256", "header"}
+# Long free text and bytes: min/max statistics of them help no reader.
+_NO_STATISTICS = _NO_COMPRESSION | {"detail", "header"}
 
 
 def table_to_parquet_bytes(table: pa.Table) -> bytes:
-    compression = {
-        name: ("none" if name in _NO_COMPRESSION else "zstd") for name in table.column_names
-    }
+    """The bytes of a Parquet file holding `table` (what `write_file` stores)."""
+    names = table.column_names
+    compression = {name: ("none" if name in _NO_COMPRESSION else "zstd") for name in names}
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression=compression, row_group_size=256 * 1024)
+    pq.write_table(
+        table,
+        sink,
+        compression=compression,
+        use_dictionary=[name for name in names if name not in _NO_DICTIONARY],
+        write_statistics=[name for name in names if name not in _NO_STATISTICS],
+        row_group_size=256 * 1024,
+    )
     return sink.getvalue()
 
 
 def write_table(root: Root, rel: str, table: pa.Table) -> None:
     """Write a table as one Parquet file, atomically."""
-    root.write_bytes(rel, table_to_parquet_bytes(table))
+    write_file(root, rel, table_to_parquet_bytes(table))
+
+
+def write_file(root: Root, rel: str, data: bytes) -> None:
+    """Write bytes made by `table_to_parquet_bytes` (e.g. in a worker process), atomically."""
+    root.write_bytes(rel, data)
 
 
 def read_table(root: Root, rel: str, columns: list[str] | None = None) -> pa.Table:

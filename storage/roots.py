@@ -4,30 +4,138 @@ Every byte the pipeline stores goes through a `Root`. Writes are atomic: a local
 written beside its target under a hidden temporary name and renamed into place; an S3 object
 only becomes visible when its PUT (or multipart upload) completes. Readers therefore see the
 whole file or nothing.
+
+Transient storage errors are retried here, once, for every caller: see `retrying` below.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
+import logging
 import os
 import posixpath
 import time
 import uuid
-from collections.abc import Iterator
-from typing import IO
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import IO, TypeVar
 
 import fsspec
 from fsspec.implementations.local import LocalFileSystem
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# -- retries -----------------------------------------------------------------------------
+# Three layers retry, each what it can see:
+#   1. botocore retries each S3 request (5xx, throttling, timeouts, dropped connections), as
+#      AWS configures it (AWS_RETRY_MODE, AWS_MAX_ATTEMPTS); a timeout needs a deadline, so
+#      IT360_S3_TIMEOUT_SECONDS sets botocore's connect and read timeouts (default 60 s).
+#   2. `retrying` retries one whole Root operation (read, write, delete, list) when the error
+#      that escaped layer 1 is transient; a missing file, a refused permission or a bad request
+#      is raised at once. RETRY_ATTEMPTS tries, the wait doubling from RETRY_FIRST_WAIT.
+#      Streams (`open_read`, `open_write`) cannot be replayed here: s3fs retries their part
+#      requests, and a stream that still fails fails the step.
+#   3. Dagster retries the failed step (RetryPolicy) and the failed run (dagster.yaml), and
+#      every step is safe to re-run (journalled landing, atomic deliverables).
+RETRY_ATTEMPTS = 4
+RETRY_FIRST_WAIT = 0.25  # seconds: 0.25, 0.5, 1 (at most RETRY_MAX_WAIT)
+RETRY_MAX_WAIT = 4.0
+
+# errno values of errors that can go away by themselves. s3fs maps S3's InternalError (500)
+# to EREMOTEIO and SlowDown/ServiceUnavailable (503) to EBUSY.
+_TRANSIENT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "EIO",
+        "EREMOTEIO",
+        "EBUSY",
+        "EAGAIN",
+        "ETIMEDOUT",
+        "ECONNRESET",
+        "ECONNABORTED",
+        "ECONNREFUSED",
+        "EPIPE",
+    )
+    if hasattr(errno, name)
+)
+_PERMANENT = (
+    FileNotFoundError,
+    FileExistsError,
+    PermissionError,
+    IsADirectoryError,
+    NotADirectoryError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether an error from a storage call may succeed if the call is simply made again."""
+    if isinstance(exc, _PERMANENT):
+        return False
+    if isinstance(exc, TimeoutError | ConnectionError):  # incl. asyncio and fsspec timeouts
+        return True
+    if isinstance(exc, OSError):
+        return exc.errno in _TRANSIENT_ERRNOS
+    # botocore's own connection-level errors (not OSError) when they escape s3fs
+    try:
+        from botocore.exceptions import ConnectionError as BotoConnectionError
+        from botocore.exceptions import HTTPClientError
+    except ImportError:  # pragma: no cover - botocore comes with s3fs
+        return False
+    return isinstance(exc, BotoConnectionError | HTTPClientError)
+
+
+def retrying(call: Callable[[], T], what: str) -> T:
+    """`call()`, made again after a transient error: at most RETRY_ATTEMPTS times in all."""
+    wait = RETRY_FIRST_WAIT
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            return call()
+        except Exception as exc:
+            if attempt == RETRY_ATTEMPTS or not is_transient(exc):
+                raise
+            log.warning(
+                "%s failed (%s: %s); attempt %d of %d in %.2f s",
+                what,
+                type(exc).__name__,
+                exc,
+                attempt + 1,
+                RETRY_ATTEMPTS,
+                wait,
+            )
+            time.sleep(wait)
+            wait = min(wait * 2, RETRY_MAX_WAIT)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retried(method: Callable[..., T]) -> Callable[..., T]:
+    """A Root method whose whole operation is retried (see `retrying`)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Root, *args, **kwargs) -> T:
+        first = args[0] if args else ""
+        return retrying(lambda: method(self, *args, **kwargs), f"{method.__name__} {first!r}")
+
+    return wrapper
+
+
+# Threads for many small local operations at once (deletes, and landing's part writes):
+# each mostly waits on the filesystem, so they overlap well even on two cores.
+IO_THREADS = 16
 
 
 def _s3_filesystem() -> fsspec.AbstractFileSystem:
     endpoint = os.environ.get("AWS_ENDPOINT_URL")
     client_kwargs = {"endpoint_url": endpoint} if endpoint else {}
+    timeout = float(os.environ.get("IT360_S3_TIMEOUT_SECONDS") or 60)
     # No instance or listing cache: several roots and processes write the same bucket, and a
     # stale listing would make landing miss a new upload or a committed part.
     return fsspec.filesystem(
         "s3",
         client_kwargs=client_kwargs,
+        config_kwargs={"connect_timeout": timeout, "read_timeout": timeout},
         use_listings_cache=False,
         skip_instance_cache=True,
     )
@@ -62,27 +170,56 @@ class Root:
     def rel(self, full: str) -> str:
         """The relative path of a filesystem path below this root."""
         full = full.removeprefix("s3://")
+        if not self.is_local:
+            # An S3 key is a name, not a path: `..`, `.` and `//` in it are plain characters.
+            # Normalising it (relpath) would name another object and leave the real one
+            # unreadable (fuzzing: one such inbox key failed every landing run).
+            return full.removeprefix(f"{self.base}/") if full != self.base else ""
         return posixpath.relpath(full, self.base)
 
     # -- reading -------------------------------------------------------------------------
+    @_retried
     def exists(self, rel: str) -> bool:
         return self.fs.exists(self.full(rel))
 
+    @_retried
     def read_bytes(self, rel: str) -> bytes:
         return self.fs.cat_file(self.full(rel))
 
+    @_retried
     def read_many(self, rels: list[str]) -> dict[str, bytes]:
         """Several files at once; on S3 the requests run concurrently."""
         if not rels:
             return {}
         if self.is_local:
-            return {rel: self.read_bytes(rel) for rel in rels}
+            # Plain `open` per file: fsspec's path handling costs more than reading a small
+            # inbox file, and landing reads tens of thousands of them.
+            return {rel: _read_local(self.full(rel)) for rel in rels}
         got = self.fs.cat([self.full(r) for r in rels], on_error="raise")
         return {self.rel(k): v for k, v in got.items()}
 
+    @_retried
     def size(self, rel: str) -> int:
         return int(self.fs.size(self.full(rel)))
 
+    @_retried
+    def list_sizes(self, rel: str = "") -> dict[str, int]:
+        """Every file below `rel` (recursive) -> its size in bytes; {} if none."""
+        top = self.full(rel)
+        if self.is_local:
+            cut = len(self.base.rstrip("/")) + 1  # paths below the base; no relpath per file
+            return {path[cut:]: size for path, size in _walk_local(top)}
+        try:
+            found = self.fs.find(top, withdirs=False, detail=True)
+        except FileNotFoundError:
+            return {}
+        return {
+            self.rel(path): int(info.get("size") or 0)
+            for path, info in found.items()
+            if not path.endswith("/")  # an S3 "folder" marker (zero bytes), not a file
+        }
+
+    @_retried
     def list_files(self, rel: str = "") -> list[str]:
         """Every file below `rel` (recursive), as sorted relative paths; [] if none."""
         top = self.full(rel)
@@ -90,8 +227,9 @@ class Root:
             found = self.fs.find(top, withdirs=False)
         except FileNotFoundError:
             return []
-        return sorted(self.rel(p) for p in found)
+        return sorted(self.rel(p) for p in found if not p.endswith("/"))  # no S3 folder markers
 
+    @_retried
     def list_dirs(self, rel: str = "") -> list[str]:
         """Immediate sub-folder names of `rel`."""
         try:
@@ -106,6 +244,7 @@ class Root:
         return self.fs.open(self.full(rel), "rb")
 
     # -- writing -------------------------------------------------------------------------
+    @_retried
     def write_bytes(self, rel: str, data: bytes) -> None:
         """Write a whole file atomically (replace if present)."""
         with self.open_write(rel) as out:
@@ -148,19 +287,32 @@ class Root:
                 os.unlink(tmp)
             raise
 
+    @_retried
     def delete(self, rel: str) -> None:
         """Delete a file; a missing file is fine (deletes are retried after crashes)."""
         with contextlib.suppress(FileNotFoundError):
-            self.fs.rm_file(self.full(rel))
+            if self.is_local:
+                os.unlink(self.full(rel))  # no fsspec path handling: landing deletes many
+            else:
+                self.fs.rm_file(self.full(rel))
 
+    @_retried
     def delete_many(self, rels: list[str]) -> None:
         if not rels:
             return
         if self.is_local:
-            for rel in rels:
-                self.delete(rel)
+            # Many at once: a local delete waits on the filesystem journal (milliseconds each
+            # while other processes fsync), and concurrent deletes share those waits.
+            # One chunk per thread: a future per file would cost more CPU than its delete.
+            chunks = [rels[i::IO_THREADS] for i in range(min(IO_THREADS, len(rels)))]
+            with ThreadPoolExecutor(len(chunks)) as pool:
+                list(pool.map(self._delete_each, chunks))
             return
         self.fs.rm([self.full(r) for r in rels])
+
+    def _delete_each(self, rels: list[str]) -> None:
+        for rel in rels:
+            self.delete(rel)
 
     def delete_partial(self, rel: str, staging: str | None = None) -> None:
         """Remove what a killed writer of `rel` left: its hidden temporary files (local only;
@@ -191,6 +343,7 @@ class Root:
                         removed += 1
         return removed
 
+    @_retried
     def delete_tree(self, rel: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(self.full(rel), recursive=True)
@@ -199,6 +352,7 @@ class Root:
         """Copy one file to another root (possibly another filesystem), atomically."""
         dst.write_bytes(dst_rel, self.read_bytes(src_rel))
 
+    @_retried
     def modified(self, rel: str) -> float:
         """Modification time as a POSIX timestamp."""
         info = self.fs.info(self.full(rel))
@@ -206,6 +360,28 @@ class Root:
         if hasattr(mtime, "timestamp"):
             return float(mtime.timestamp())
         return float(mtime)
+
+
+def _read_local(path: str) -> bytes:
+    with open(path, "rb") as src:
+        return src.read()
+
+
+def _walk_local(top: str) -> Iterator[tuple[str, int]]:
+    """(path, size) of every file below a local folder, with `/` separators."""
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        for entry in entries:
+            if entry.is_dir():
+                stack.append(entry.path)
+            else:
+                with contextlib.suppress(FileNotFoundError):  # gone since the listing
+                    yield entry.path.replace(os.sep, "/"), entry.stat().st_size
 
 
 def copy_stream(src: Root, src_rel: str, dst: Root, dst_rel: str, chunk: int = 8 << 20) -> None:

@@ -8,7 +8,7 @@ import posixpath
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storage import layout, parquet, publications, schemas
+from storage import aggregates, layout, parquet, publications, schemas
 from storage.roots import Root
 
 
@@ -71,6 +71,7 @@ def ensure_schema_anchors(warehouse: Root) -> None:
         if not warehouse.exists(rel):
             parquet.write_table(warehouse, rel, schema.empty_table())
     publications.ensure_anchors(warehouse)
+    aggregates.ensure_anchors(warehouse)
 
 
 def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:

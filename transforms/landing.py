@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -18,7 +17,7 @@ from transforms.inbox import InboxEntry
 from transforms.log_header import SplitLog, split_log
 from transforms.reasons import Quarantine
 from transforms.records import LogBody, parse_bodies
-from transforms.service_day import JST
+from transforms.service_day import JST, service_day_of_japan_time
 from transforms.upload_zip import BadUpload, extract_log
 
 
@@ -74,7 +73,7 @@ class BatchResult:
 class _Landing:
     file: InboxFile
     sha256: str
-    log: bytes
+    log_size: int  # the log itself is not kept: its body (in `split`) is what is parsed
     split: SplitLog
     computer: str | None
     agent: str | None
@@ -139,12 +138,12 @@ def _open(file: InboxFile, sha: str) -> _Landing:
     return _Landing(
         file=file,
         sha256=sha,
-        log=log,
+        log_size=len(log),
         split=split,
         computer=header.computer if header else None,
         agent=header.agent if header else None,
         charset=header.charset if header else None,
-        header_json=json.dumps(header.fields, ensure_ascii=False) if header else None,
+        header_json=header.fields_json if header else None,
     )
 
 
@@ -176,49 +175,50 @@ def _rows(
     return uploads.drop("u"), records, rejects
 
 
+_UPLOAD_META_SCHEMA = {
+    "u": pl.UInt32,
+    "support_id": pl.String,
+    "day": pl.Date,
+    "tmid": pl.String,
+    "upload_key": pl.String,
+    "sent15": pl.String,
+    "upload_id": pl.String,
+    "sent_at": pl.Datetime("ms", "UTC"),
+    "computer": pl.String,
+    "agent_version": pl.String,
+    "charset": pl.String,
+    "header": pl.String,
+    "zip_size": pl.Int64,
+    "log_size": pl.Int64,
+    "sha256": pl.String,
+    "zip_bytes": pl.Binary,
+}
+
+
 def _upload_meta(landings: list[_Landing]) -> pl.DataFrame:
-    rows = []
-    for u, landing in enumerate(landings):
-        entry, name = landing.file.entry, landing.file.entry.name
-        rows.append(
-            {
-                "u": u,
-                "support_id": entry.support_id,
-                "day": name.service_day,
-                "tmid": name.tmid,
-                "upload_key": name.key,
-                "sent15": name.sent15,
-                "upload_id": name.upload_id,
-                "sent_at": name.sent_local.replace(tzinfo=JST).astimezone(dt.UTC),
-                "computer": landing.computer,
-                "agent_version": landing.agent,
-                "charset": landing.charset,
-                "header": landing.header_json,
-                "zip_size": len(landing.file.data),
-                "log_size": len(landing.log),
-                "sha256": landing.sha256,
-                "zip_bytes": landing.file.data,
-            }
-        )
-    schema = {
-        "u": pl.UInt32,
-        "support_id": pl.String,
-        "day": pl.Date,
-        "tmid": pl.String,
-        "upload_key": pl.String,
-        "sent15": pl.String,
-        "upload_id": pl.String,
-        "sent_at": pl.Datetime("ms", "UTC"),
-        "computer": pl.String,
-        "agent_version": pl.String,
-        "charset": pl.String,
-        "header": pl.String,
-        "zip_size": pl.Int64,
-        "log_size": pl.Int64,
-        "sha256": pl.String,
-        "zip_bytes": pl.Binary,
+    # Column lists rather than a dict per row: thousands of uploads per batch.
+    entries = [landing.file.entry for landing in landings]
+    names = [entry.name for entry in entries]
+    sent_local = [name.sent_local for name in names]
+    columns = {
+        "u": range(len(landings)),
+        "support_id": [entry.support_id for entry in entries],
+        "day": [service_day_of_japan_time(local) for local in sent_local],
+        "tmid": [name.tmid for name in names],
+        "upload_key": [name.key for name in names],
+        "sent15": [name.sent15 for name in names],
+        "upload_id": [name.upload_id for name in names],
+        "sent_at": [local.replace(tzinfo=JST).astimezone(dt.UTC) for local in sent_local],
+        "computer": [landing.computer for landing in landings],
+        "agent_version": [landing.agent for landing in landings],
+        "charset": [landing.charset for landing in landings],
+        "header": [landing.header_json for landing in landings],
+        "zip_size": [len(landing.file.data) for landing in landings],
+        "log_size": [landing.log_size for landing in landings],
+        "sha256": [landing.sha256 for landing in landings],
+        "zip_bytes": [landing.file.data for landing in landings],
     }
-    return pl.DataFrame(rows, schema=schema)
+    return pl.DataFrame(columns, schema=_UPLOAD_META_SCHEMA)
 
 
 def _quarantine(file: InboxFile, sha: str, bad: BadUpload) -> QuarantineItem:

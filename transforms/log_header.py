@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass, field
 
 from transforms.names import UploadName
@@ -24,6 +26,11 @@ class LogHeader:
     charset: str  # the Python codec name: "utf-8" or "cp932"
     fields: dict[str, str] = field(default_factory=dict)
 
+    @functools.cached_property
+    def fields_json(self) -> str:
+        """`fields` as the JSON object stored with the upload (key order kept)."""
+        return json.dumps(self.fields, ensure_ascii=False)
+
 
 @dataclass(frozen=True)
 class SplitLog:
@@ -44,10 +51,13 @@ def split_log(log: bytes, name: UploadName) -> SplitLog:
     first = first.removesuffix(b"\r")
     if first.split(b"\t", 1)[0] != MAGIC:
         return SplitLog(header=None, body=data, first_line_no=1)
-    return SplitLog(header=_parse_header(first, name, has_bom), body=rest, first_line_no=2)
+    return SplitLog(header=_parse_header(first, name.tmid, has_bom), body=rest, first_line_no=2)
 
 
-def _parse_header(line: bytes, name: UploadName, has_bom: bool) -> LogHeader:
+# A terminal sends the same header line in every upload, so a landing batch parses each line
+# once (BadUpload is raised again on every call: exceptions are not cached).
+@functools.lru_cache(maxsize=4096)
+def _parse_header(line: bytes, tmid: str, has_bom: bool) -> LogHeader:
     raw_fields = line.split(b"\t")[1:]
     charset = _declared_charset(raw_fields)
     if has_bom and charset != "utf-8":
@@ -67,10 +77,10 @@ def _parse_header(line: bytes, name: UploadName, has_bom: bool) -> LogHeader:
     missing = [k for k in REQUIRED_KEYS if k not in fields]
     if missing:
         raise BadUpload(Quarantine.BAD_HEADER, f"header lacks {', '.join(missing)}")
-    if fields["tmid"] != name.tmid:
+    if fields["tmid"] != tmid:
         raise BadUpload(
             Quarantine.TMID_MISMATCH,
-            f"header tmid {fields['tmid']!r} differs from the file name's {name.tmid!r}",
+            f"header tmid {fields['tmid']!r} differs from the file name's {tmid!r}",
         )
     return LogHeader(
         tmid=fields["tmid"],

@@ -6,7 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from transforms.service_day import service_day_of_japan_time
+from transforms.service_day import JST, service_day_of_japan_time
 
 SUPPORT_ID_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 TMID_PATTERN = r"[0-9A-Z]{8}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{12}"
@@ -69,8 +69,12 @@ def parse_upload_name(name: str) -> UploadName | None:
         return None
     tmid, sent15, upload_id = match.groups()
     try:
-        parse_sent15(sent15)
-    except ValueError:
+        local = parse_sent15(sent15)
+        # Its service day and UTC instant must exist too: 0001-01-01 before 09:00 JST has
+        # neither, and would crash every landing run that lists the file.
+        service_day_of_japan_time(local)
+        local.replace(tzinfo=JST).astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
     return UploadName(tmid, sent15, upload_id)
 

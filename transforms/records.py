@@ -7,6 +7,7 @@ the field work over the whole batch.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import duckdb
@@ -50,9 +51,10 @@ class ParsedRecords:
 
 def parse_bodies(bodies: list[LogBody]) -> ParsedRecords:
     """Every non-empty line of every body ends as exactly one record or one reject."""
-    us: list[int] = []
-    line_nos: list[int] = []
-    lines: list[str] = []
+    u: list[int] = []
+    first_line_no: list[int] = []
+    texts: list[str] = []
+    undecodable = _Lines()
     early_rejects: list[tuple[int, int, str, bytes]] = []
     by_u = {b.u: b for b in bodies}
     for body in bodies:
@@ -60,18 +62,15 @@ def parse_bodies(bodies: list[LogBody]) -> ParsedRecords:
             early_rejects.extend(_all_rejected(body, Reject.NO_HEADER))
             continue
         try:
-            text_lines = body.body.decode(body.charset).split("\n")
+            text = body.body.decode(body.charset)
         except UnicodeDecodeError:
-            early_rejects.extend(_decode_line_by_line(body, us, line_nos, lines))
+            early_rejects.extend(_decode_line_by_line(body, undecodable))
             continue
-        us.extend([body.u] * len(text_lines))
-        line_nos.extend(range(body.first_line_no, body.first_line_no + len(text_lines)))
-        lines.extend(text_lines)
+        u.append(body.u)
+        first_line_no.append(body.first_line_no)
+        texts.append(text)
 
-    frame = pl.DataFrame(
-        {"u": us, "line_no": line_nos, "line": lines},
-        schema={"u": pl.UInt32, "line_no": pl.Int32, "line": pl.String},
-    )
+    frame = pl.concat([_lines_of(u, first_line_no, texts), undecodable.frame()])
     typed = _type_fields(frame)
     records = (
         typed.filter(pl.col("reason").is_null()).select(list(RECORD_SCHEMA)).sort("u", "line_no")
@@ -82,6 +81,40 @@ def parse_bodies(bodies: list[LogBody]) -> ParsedRecords:
     ]
     rejects = pl.DataFrame(reject_rows, schema=REJECT_SCHEMA, orient="row").sort("u", "line_no")
     return ParsedRecords(records=records, rejects=rejects)
+
+
+_LINES_SCHEMA = {"u": pl.UInt32, "line_no": pl.Int32, "line": pl.String}
+
+
+class _Lines:
+    """Lines collected one by one (the rare log that needs line-by-line decoding)."""
+
+    def __init__(self) -> None:
+        self.u: list[int] = []
+        self.line_no: list[int] = []
+        self.line: list[str] = []
+
+    def frame(self) -> pl.DataFrame:
+        return pl.DataFrame(
+            {"u": self.u, "line_no": self.line_no, "line": self.line}, schema=_LINES_SCHEMA
+        )
+
+
+def _lines_of(u: list[int], first_line_no: list[int], texts: list[str]) -> pl.DataFrame:
+    """One row per line of each decoded text: Polars splits and numbers them, which is far
+    cheaper than a Python string, int and list slot per line of the batch."""
+    logs = pl.DataFrame(
+        {"u": u, "first": first_line_no, "text": texts},
+        schema={"u": pl.UInt32, "first": pl.Int32, "text": pl.String},
+    )
+    lines = logs.select(
+        "u", "first", pl.col("text").str.split("\n").alias("line")
+    ).with_columns(
+        pl.int_ranges(
+            "first", pl.col("first") + pl.col("line").list.len(), dtype=pl.Int32
+        ).alias("line_no")
+    )
+    return lines.explode(["line", "line_no"]).select(list(_LINES_SCHEMA))
 
 
 def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
@@ -103,7 +136,8 @@ def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
     typed = split.with_columns(
         pl.when(pl.col("time").str.contains(_TIME_RE))
         .then(pl.col("time"))
-        .str.strptime(pl.Datetime("ms", "UTC"), _TIME_FORMAT, strict=False)
+        # No cache: record times hardly repeat, so caching parsed strings only costs.
+        .str.strptime(pl.Datetime("ms", "UTC"), _TIME_FORMAT, strict=False, cache=False)
         .alias("time"),
         pl.when(pl.col("seq").str.contains(_SEQ_RE))
         .then(pl.col("seq"))
@@ -126,10 +160,17 @@ def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+@functools.cache
+def _duckdb() -> duckdb.DuckDBPyConnection:
+    # Opening an in-memory database costs ~20 ms of CPU, more than checking a few thousand
+    # details; each call takes its own cursor of this one (cursors are per-thread safe).
+    return duckdb.connect()
+
+
 def _json_objects(details: pl.Series) -> pl.Series:
     """True where the text parses as a JSON object (DuckDB's parser, vectorised)."""
     table = pl.DataFrame({"detail": details}).with_row_index("rid").to_arrow()
-    with duckdb.connect() as con:
+    with _duckdb().cursor() as con:
         con.register("details", table)
         flags = con.sql(
             "select coalesce(json_type(try_cast(detail as json)) = 'OBJECT', false)"
@@ -152,9 +193,7 @@ def _all_rejected(body: LogBody, reason: Reject) -> list[tuple[int, int, str, by
     return out
 
 
-def _decode_line_by_line(
-    body: LogBody, us: list[int], line_nos: list[int], lines: list[str]
-) -> list[tuple[int, int, str, bytes]]:
+def _decode_line_by_line(body: LogBody, out: _Lines) -> list[tuple[int, int, str, bytes]]:
     rejected = []
     assert body.charset is not None
     for offset, raw in enumerate(body.body.split(b"\n")):
@@ -164,7 +203,7 @@ def _decode_line_by_line(
         except UnicodeDecodeError:
             rejected.append((body.u, line_no, Reject.UNDECODABLE.value, raw.removesuffix(b"\r")))
             continue
-        us.append(body.u)
-        line_nos.append(line_no)
-        lines.append(text)
+        out.u.append(body.u)
+        out.line_no.append(line_no)
+        out.line.append(text)
     return rejected

@@ -12,7 +12,23 @@ def test_the_code_location_loads_with_its_names():
     groups = {}
     for key in graph.get_all_asset_keys():
         groups.setdefault(graph.get(key).group_name, set()).add(key.to_user_string())
-    assert groups == {"raw": {"raw_uploads"}, "delivery": {"daily_deliverable"}}
+    assert groups == {
+        "raw": {"raw_uploads"},
+        "delivery": {"daily_deliverable"},
+        "dashboard": {
+            "agg_terminal_activity",
+            "agg_user_activity",
+            "agg_event_types",
+            "agg_risk_operations",
+            "agg_off_hours",
+            "agg_applications",
+            "agg_web_domains",
+            "agg_usb_devices",
+            "agg_terminal_status",
+            "agg_inventory",
+        },
+        "clients": {"asset_ledger_export"},
+    }
     jobs = {j.name for j in definitions.resolve_all_job_defs() if not j.name.startswith("__")}
     assert jobs == {
         "land_uploads",
@@ -20,14 +36,37 @@ def test_the_code_location_loads_with_its_names():
         "spot_30_days",
         "spot_1_year",
         "expire_deliverables",
+        "build_dashboard",
+        "export_ledgers",
+        "retention_aggregates",
+        "retention_raw",
+        "retention_diag",
+        "retention_quarantine",
     }
     assert {s.name for s in definitions.schedules} == {
         "daily_publication_schedule",
         "deliverable_retention_schedule",
+        "dashboard_schedule",
+        "ledger_export_schedule",
+        "retention_aggregates_schedule",
+        "retention_raw_schedule",
+        "retention_diag_schedule",
+        "retention_quarantine_schedule",
     }
-    assert {s.name for s in definitions.sensors} == {"inbox_sensor"}
+    assert {s.name for s in definitions.sensors} == {
+        "inbox_sensor",
+        "run_failure_notice",
+        "daily_deliverable_deadline",
+    }
     checks = {k.name for k in graph.asset_check_keys}
-    assert checks == {"inbox_files_accounted", "day_rows_consistent", "no_late_uploads"}
+    assert checks == {
+        "inbox_files_accounted",
+        "day_rows_consistent",
+        "no_late_uploads",
+        "dashboard_matches_raw",
+        "dashboard_tenant_isolated",
+        "organisation_info_used",
+    }
 
 
 def test_the_module_level_definitions_are_the_same_location():
@@ -39,7 +78,8 @@ def test_the_service_day_partitions_are_shared():
     graph = definitions.resolve_asset_graph()
     raw = graph.get(dg.AssetKey("raw_uploads")).partitions_def
     daily = graph.get(dg.AssetKey("daily_deliverable")).partitions_def
-    assert raw is daily
+    dashboard = graph.get(dg.AssetKey("agg_terminal_activity")).partitions_def
+    assert raw is daily is dashboard
     assert raw.timezone == "Asia/Tokyo"
 
 

@@ -1,0 +1,50 @@
+"""Which engine runs the steps of a run: chosen by configuration, never by code.
+
+`IT360_EXECUTOR` is read when the Definitions are built (with the rest of the environment):
+
+- unset or `multiprocess`: Dagster's default (`multi_or_in_process_executor`), steps in
+  child processes of the run worker;
+- `celery`: `dagster_celery.celery_executor`, steps on Celery workers (`deploy/celery.yaml`);
+- `k8s`: `dagster_k8s.k8s_job_executor`, one Kubernetes Job per step.
+
+The Celery broker and result backend come from `IT360_CELERY_BROKER` and
+`IT360_CELERY_BACKEND` (e.g. `redis://host:6379/0` and `redis://host:6379/1`), read by the run
+worker when a run starts; the workers read the same two variables through `deploy/celery.yaml`.
+The `celery` and `k8s` choices need the `scale` extra (`pip install -e '.[scale]'`).
+"""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+
+CHOICES = ("multiprocess", "celery", "k8s")
+
+
+def executor_choice() -> str:
+    choice = (os.environ.get("IT360_EXECUTOR") or "multiprocess").strip().lower()
+    if choice not in CHOICES:
+        raise ValueError(f"IT360_EXECUTOR={choice!r}: expected one of {', '.join(CHOICES)}")
+    return choice
+
+
+def build_executor() -> dg.ExecutorDefinition | None:
+    """The Definitions' default executor; None keeps Dagster's own default."""
+    choice = executor_choice()
+    if choice == "multiprocess":
+        return None
+    if choice == "celery":
+        from dagster_celery import celery_executor
+
+        return celery_executor.configured(
+            {
+                "broker": {"env": "IT360_CELERY_BROKER"},
+                "backend": {"env": "IT360_CELERY_BACKEND"},
+                "config_source": {"broker_connection_retry_on_startup": True},
+            },
+            name="celery",
+        )
+    from dagster_k8s import k8s_job_executor
+
+    return k8s_job_executor
