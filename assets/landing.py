@@ -94,7 +94,7 @@ class LandingLimits:
     workers: int = min(4, os.cpu_count() or 1)
     # Files per share: a worker's memory follows its share, so a batch has at least
     # `workers` shares and more when it is large (a share never splits a TMID).
-    share_files: int = 500
+    share_files: int = 250
     # Starting workers costs about a second, worth it only for an inbox with this many files.
     parallel_from_files: int = 2000
 
@@ -124,13 +124,14 @@ def land_day(
         # overlaps the classification (an inbox this full is almost always one day's uploads).
         parallel = len(listing) >= limits.parallel_from_files
         with Workers(limits.workers if parallel else 1) as workers:
-            entries = [classify(path, contracts) for path in listing]
-            mine = [e for e in entries if _belongs_to_run(e, day)]
+            mine = _paths_of_run(listing, contracts, day)
             report.files_seen = len(mine)
             context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
             loaded: set[tuple[str, str]] = set()
             triaged: TriagedBatch | None = None
-            for batch in _batches(mine, listing, limits):
+            for paths in _batches(mine, listing, limits):
+                # Classified again here, so that only one batch's entries are held at a time.
+                batch = [classify(path, contracts) for path in paths]
                 at = now()
                 _load_landed(wh, day, batch, context, loaded)
                 started = _start_triage(workers, limits, inbox, day, batch, listing, context, at)
@@ -139,6 +140,7 @@ def land_day(
                 triaged = _finish_triage(inbox, started, listing)
                 context.owners.update(triaged.new_owners)
                 context.landed_sha.update(triaged.landed_sha)
+                _forget_passed_terminals(context, loaded, batch)
             if triaged is not None:
                 _commit_and_report(inbox, wh, day, triaged, report, progress)
         return report
@@ -171,22 +173,47 @@ def list_inbox(inbox: Root) -> dict[str, int]:
     return inbox.list_sizes()
 
 
-def _batches(
-    entries: list[InboxEntry], sizes: dict[str, int], limits: LandingLimits
-) -> Iterator[list[InboxEntry]]:
-    # Dayless files and bundles first, so that even a run with no upload settles them.
-    ordered = sorted(entries, key=lambda e: (e.kind is Kind.UPLOAD, e.path))
-    batch: list[InboxEntry] = []
+def _paths_of_run(listing: dict[str, int], contracts: frozenset[str], day: dt.date) -> list[str]:
+    """This run's inbox paths in landing order: dayless files and bundles first, so that even
+    a run with no upload settles them. Only paths are kept: a classified entry weighs about
+    1 KiB, and a large day has 100,000 files."""
+    keyed = []
+    for path in listing:
+        entry = classify(path, contracts)
+        if _belongs_to_run(entry, day):
+            keyed.append((entry.kind is Kind.UPLOAD, path))
+    keyed.sort()
+    return [path for _upload, path in keyed]
+
+
+def _batches(paths: list[str], sizes: dict[str, int], limits: LandingLimits) -> Iterator[list[str]]:
+    batch: list[str] = []
     batch_bytes = 0
-    for entry in ordered:
-        size = sizes[entry.path]
+    for path in paths:
+        size = sizes[path]
         if batch and (len(batch) >= limits.batch_files or batch_bytes + size > limits.batch_bytes):
             yield batch
             batch, batch_bytes = [], 0
-        batch.append(entry)
+        batch.append(path)
         batch_bytes += size
     if batch:
         yield batch
+
+
+def _forget_passed_terminals(
+    context: LandingContext, loaded: set[tuple[str, str]], batch: list[InboxEntry]
+) -> None:
+    """Keep only the landed keys of the last batch's terminals, so memory follows the batch,
+    not the day. Paths are landed in sorted order, so the uploads of one (support_id, TMID)
+    are consecutive: a later batch can only hold terminals of the last one, or new ones.
+    (Keys of the same TMID in another contract never matter: the TMID's owner check
+    quarantines those uploads before any key is looked at.)"""
+    current = {(e.support_id, e.name.tmid) for e in batch if e.kind is Kind.UPLOAD}
+    tmids = {tmid for _support, tmid in current}
+    context.landed_sha = {
+        key: sha for key, sha in context.landed_sha.items() if key.split("_", 1)[0] in tmids
+    }
+    loaded &= current
 
 
 def _load_landed(

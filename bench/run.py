@@ -451,7 +451,7 @@ What is parallelised (2 cores):
 - The CPU work of a batch runs in worker processes (`assets/landing_work.py`, one per core,
   started with `spawn`): reading the inbox files, sha256, opening and inflating each ZIP,
   header and record parsing (Polars, DuckDB for the JSON check), building the rows and
-  encoding the Parquet parts. A batch (4000 files) is cut into shares of about 500 files
+  encoding the Parquet parts. A batch (4000 files) is cut into shares of about 250 files
   (`LandingLimits.share_files`: a worker's memory follows its share) that never split a
   TMID, because the sequential decisions (the first SENT15 claims a TMID, a key landed before
   makes a duplicate or a conflict) are all per TMID; each share is decided in SENT15 order

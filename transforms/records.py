@@ -107,13 +107,9 @@ def _lines_of(u: list[int], first_line_no: list[int], texts: list[str]) -> pl.Da
         {"u": u, "first": first_line_no, "text": texts},
         schema={"u": pl.UInt32, "first": pl.Int32, "text": pl.String},
     )
-    lines = logs.select(
-        "u", "first", pl.col("text").str.split("\n").alias("line")
-    ).with_columns(
-        pl.int_ranges(
-            "first", pl.col("first") + pl.col("line").list.len(), dtype=pl.Int32
-        ).alias("line_no")
-    )
+    split = pl.col("text").str.split("\n")
+    numbers = pl.int_ranges("first", pl.col("first") + split.list.len(), dtype=pl.Int32)
+    lines = logs.select("u", split.alias("line"), numbers.alias("line_no"))
     return lines.explode(["line", "line_no"]).select(list(_LINES_SCHEMA))
 
 
