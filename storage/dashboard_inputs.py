@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from storage import layout, warehouse
+from storage import layout, parquet, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
 
@@ -94,7 +94,7 @@ def previous_upload_days(
 
 
 def _parts(wh: Root, folder: str) -> list[str]:
-    return [r for r in wh.list_files(folder) if layout.is_parquet_part(r)]
+    return parquet.part_files(wh, folder)
 
 
 def read_operator_file(url: str) -> bytes:

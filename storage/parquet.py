@@ -10,6 +10,7 @@ import io
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from storage import layout
 from storage.roots import Root
 
 # The original ZIP bytes are already compressed; zstd on them would only burn CPU.
@@ -61,3 +62,8 @@ def read_tables(
         return empty.select(columns) if columns else empty
     parts = [read_table(root, rel, columns) for rel in rels]
     return pa.concat_tables(parts)
+
+
+def part_files(root: Root, rel: str) -> list[str]:
+    """The table part files below a folder (temporaries and other files left out)."""
+    return [r for r in root.list_files(rel) if layout.is_parquet_part(r)]

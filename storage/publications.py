@@ -107,7 +107,7 @@ def published_upload_keys(row: dict) -> set[str]:
 
 def all_publications(warehouse: Root, support_id: str | None = None) -> pa.Table:
     top = f"publications/support_id={support_id}" if support_id else "publications"
-    parts = [r for r in warehouse.list_files(top) if layout.is_parquet_part(r)]
+    parts = parquet.part_files(warehouse, top)
     return parquet.read_tables(warehouse, parts, PUBLICATION)
 
 
@@ -130,7 +130,7 @@ def record_expiration(
 
 
 def expired_ids(warehouse: Root) -> set[str]:
-    parts = [r for r in warehouse.list_files("expirations") if layout.is_parquet_part(r)]
+    parts = parquet.part_files(warehouse, "expirations")
     table = parquet.read_tables(warehouse, parts, EXPIRATION, ["publication_id"])
     return set(table["publication_id"].to_pylist())
 
@@ -160,7 +160,7 @@ def record_late_uploads(
 
 def late_upload_keys(warehouse: Root, support_id: str, day: dt.date) -> set[str]:
     top = f"late_uploads/support_id={support_id}/day={day.isoformat()}"
-    parts = [r for r in warehouse.list_files(top) if layout.is_parquet_part(r)]
+    parts = parquet.part_files(warehouse, top)
     return set(
         parquet.read_tables(warehouse, parts, LATE_UPLOAD, ["upload_key"])["upload_key"].to_pylist()
     )

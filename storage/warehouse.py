@@ -37,11 +37,7 @@ def terminal_owners(warehouse: Root) -> dict[str, str]:
 
 
 def raw_parts(warehouse: Root, table: str, support_id: str, day: dt.date) -> list[str]:
-    return [
-        rel
-        for rel in warehouse.list_files(layout.raw_day(table, support_id, day))
-        if layout.is_parquet_part(rel)
-    ]
+    return parquet.part_files(warehouse, layout.raw_day(table, support_id, day))
 
 
 def read_raw_day(
@@ -75,11 +71,7 @@ def ensure_schema_anchors(warehouse: Root) -> None:
 
 
 def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:
-    parts = [
-        rel
-        for rel in warehouse.list_files(f"landing_log/day={day.isoformat()}")
-        if layout.is_parquet_part(rel)
-    ]
+    parts = parquet.part_files(warehouse, f"landing_log/day={day.isoformat()}")
     return parquet.read_tables(warehouse, parts, schemas.LANDING_LOG)
 
 
@@ -145,11 +137,7 @@ def upload_meta(
     columns = columns or UPLOAD_META
     if tmid is None:
         return read_raw_day(warehouse, "uploads", support_id, day, columns)
-    parts = [
-        r
-        for r in warehouse.list_files(layout.raw_partition("uploads", support_id, day, tmid))
-        if layout.is_parquet_part(r)
-    ]
+    parts = parquet.part_files(warehouse, layout.raw_partition("uploads", support_id, day, tmid))
     return parquet.read_tables(warehouse, parts, schemas.UPLOADS, columns)
 
 
@@ -181,13 +169,9 @@ class UploadBytes:
         return part[key]
 
     def _load(self, day: dt.date, tmid: str) -> dict[str, bytes]:
-        rels = [
-            r
-            for r in self.warehouse.list_files(
-                layout.raw_partition("uploads", self.support_id, day, tmid)
-            )
-            if layout.is_parquet_part(r)
-        ]
+        rels = parquet.part_files(
+            self.warehouse, layout.raw_partition("uploads", self.support_id, day, tmid)
+        )
         table = parquet.read_tables(
             self.warehouse, rels, schemas.UPLOADS, ["upload_key", "zip_bytes"]
         )
