@@ -154,10 +154,10 @@ def asset_ledger_export(
     context: dg.AssetExecutionContext, storage: ServiceStorage
 ) -> dg.MaterializeResult:
     """One ledger CSV per contract (`exports/ledger/<support_id>/ledger.csv` in the
-    warehouse, UTF-8 with BOM): each terminal's latest inventory in the dashboard joined
-    with the asset-ledger columns from the contracts file."""
-    wh = storage.warehouse_root()
-    exports = [dashboard_build.export_ledger(wh, c) for c in storage.load_contracts()]
+    delivery root, the customer's storage, UTF-8 with BOM): each terminal's latest inventory
+    in the dashboard joined with the asset-ledger columns from the contracts file."""
+    wh, delivery = storage.warehouse_root(), storage.delivery_root()
+    exports = [dashboard_build.export_ledger(wh, delivery, c) for c in storage.load_contracts()]
     for export in exports:
         context.log.info(f"{export.support_id}: {export.path} ({export.terminals} terminals)")
     return dg.MaterializeResult(

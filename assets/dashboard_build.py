@@ -156,9 +156,10 @@ class LedgerExport:
     ledger_problem: str | None
 
 
-def export_ledger(wh: Root, contract: Contract) -> LedgerExport:
-    """The contract's ledger CSV: each terminal's latest inventory in the dashboard's
-    aggregates, joined with the asset-ledger columns the operator supplies."""
+def export_ledger(wh: Root, delivery: Root, contract: Contract) -> LedgerExport:
+    """The contract's ledger CSV, written to the delivery root: each terminal's latest
+    inventory in the dashboard's aggregates, joined with the asset-ledger columns the
+    operator supplies."""
     sid = contract.support_id
     inventory = aggregates.read_aggregate(wh, "inventory", sid, dt.date.min, dt.date.max)
     ledger, problem = None, None
@@ -171,5 +172,5 @@ def export_ledger(wh: Root, contract: Contract) -> LedgerExport:
         except CsvError as exc:
             problem = f"{contract.asset_ledger}: {exc}"
     rows = ledger_rows(pl.from_arrow(inventory), ledger)
-    path = dashboard_inputs.write_ledger_export(wh, sid, ledger_csv_bytes(rows))
+    path = dashboard_inputs.write_ledger_export(delivery, sid, ledger_csv_bytes(rows))
     return LedgerExport(sid, path, rows.height, problem)

@@ -25,8 +25,8 @@ from assets.landing_work import (
     restrict,
     split_shares,
 )
-from storage import journal, layout, locks, parquet, schemas, warehouse
-from storage.roots import IO_THREADS, Root, copy_stream
+from storage import blobs, journal, layout, locks, parquet, schemas, warehouse
+from storage.roots import IO_THREADS, Root
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
     Fate,
@@ -382,12 +382,13 @@ def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
             add(rel, lambda r=rel, t=table: parquet.write_table(wh, r, t))
         for item in triaged.quarantined:
             if item.data is None:
-                blob = f"{layout.quarantine_part(_support_or_invalid(item.support_id), q_day, batch_id)}.blobs/{item.path}"  # noqa: E501
-                add(blob, lambda i=item, b=blob: copy_stream(inbox, i.path, wh, b))
+                support_id = _support_or_invalid(item.support_id)
+                blob = layout.quarantine_blob(support_id, q_day, batch_id, item.path)
+                add(blob, lambda i=item, b=blob: blobs.copy_into_blob(inbox, i.path, wh, b))
         for fate in triaged.fates:
             if fate.outcome == "diag":
                 target = layout.diag_bundle(fate.support_id, fate.path.rsplit("/", 1)[-1])
-                add(target, lambda f=fate, t=target: copy_stream(inbox, f.path, wh, t))
+                add(target, lambda f=fate, t=target: blobs.copy_into_blob(inbox, f.path, wh, t))
         for tmid, support_id in triaged.new_owners.items():
             marker = layout.terminal_owner_marker(tmid, support_id)
             add(marker, lambda m=marker: wh.write_bytes(m, b""))

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 
-import duckdb
+from storage import duck
 
 
 def main(wh: str, day: str) -> None:
-    con = duckdb.connect()
+    con = duck.open_connection()  # the warehouse is encrypted: the scan decrypts, as a build's
     count = con.execute(
-        "select count(*) from read_parquet(?, hive_partitioning = true)",
+        "select count(*) from warehouse_parquet(?)",
         [f"{wh}/raw/records/support_id=*/day={day}/*/*.parquet"],
     ).fetchone()[0]
     print(f"{count} records on {day}")

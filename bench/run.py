@@ -29,6 +29,7 @@ import inspect
 import os
 import pstats
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -181,16 +182,13 @@ def _run_paths(work: Workload, name: str) -> tuple[Path, Path]:
 
 def _same_rows(wh: Path, naive_out: Path) -> bool:
     """The naive peer's three tables hold exactly the rows the landing landed."""
-    import duckdb
+    from storage import duck, schemas
 
-    from storage import schemas
-
-    con = duckdb.connect()
+    con = duck.open_connection()
     for name, schema in schemas.TABLES.items():
         cols = ", ".join(f'"{c}"' for c in schema.names if c not in ("batch_id", "landed_at"))
         ours = (
-            f"select {cols} from read_parquet('{wh}/raw/{name}/support_id=S*/*/*/*.parquet',"
-            " hive_partitioning = false)"
+            f"select {cols} from warehouse_parquet('{wh}/raw/{name}/support_id=S*/*/*/*.parquet')"
         )
         peer = f"select {cols} from read_parquet('{naive_out}/{name}.parquet')"
         for a, b in ((ours, peer), (peer, ours)):
@@ -290,14 +288,13 @@ def _landed_warehouse(work: Workload) -> Path:
 
 
 def _largest_contract(wh: Path) -> tuple[str, int]:
-    import duckdb
+    from storage import duck
+    from storage.roots import Root
 
     return (
-        duckdb.connect()
+        duck.connect(Root(str(wh)))
         .execute(
-            "select support_id, count(*) from read_parquet(?, hive_partitioning = true)"
-            " where support_id not like '\\_%' escape '\\' group by all order by 2 desc limit 1",
-            [f"{wh}/raw/uploads/*/*/*/*.parquet"],
+            "select support_id, count(*) from uploads group by all order by 2 desc, 1 limit 1",
         )
         .fetchone()
     )
@@ -421,6 +418,10 @@ def main() -> None:
     large = args.terminals != REFERENCE_TERMINALS
     heading = f"Large day ({args.terminals} terminals)" if large else "Reference day (all stages)"
     load_at_start = os.getloadavg()[0]
+    # The warehouse is encrypted at rest, so every measured stage pays for it: the operator's
+    # key if set, else a throw-away one (every stage's process inherits it).
+    if not (os.environ.get("IT360_KEY_FILE") or os.environ.get("IT360_KEY")):
+        os.environ["IT360_KEY"] = secrets.token_hex(32)
     with _workspace(args.keep) as base:
         work = Workload(base, args.terminals)
         work.generate()

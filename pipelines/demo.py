@@ -17,6 +17,7 @@ from pathlib import Path
 import dagster as dg
 
 from samples.generator import generate_resends, generate_sample
+from storage import crypto
 
 REPO = Path(__file__).resolve().parent.parent
 VAR = Path("var")
@@ -33,6 +34,7 @@ def main() -> None:
     if args.fresh and VAR.exists():
         shutil.rmtree(VAR)
     os.environ.setdefault("IT360_NOW", DEMO_NOW)
+    key_file = _demo_key()
     home = _dagster_home()
     from pipelines.definitions import build_definitions
     from pipelines.resources import build_storage
@@ -71,9 +73,20 @@ def main() -> None:
     _spots(definitions, instance, storage)
     _summary(storage)
     print(
-        f"\nOpen the Dagster UI:  DAGSTER_HOME={home} .venv/bin/dagster dev"
+        f"\nOpen the Dagster UI:  DAGSTER_HOME={home} IT360_KEY_FILE={key_file} "
+        ".venv/bin/dagster dev"
         "   (then http://127.0.0.1:3000)"
     )
+
+
+def _demo_key() -> str:
+    """The warehouse key: the operator's if set, else a local one the demo creates once."""
+    if not (os.environ.get("IT360_KEY_FILE") or os.environ.get("IT360_KEY")):
+        key_file = VAR / "warehouse.key"
+        if not key_file.exists():
+            crypto.new_key_file(key_file)
+        os.environ["IT360_KEY_FILE"] = str(key_file.resolve())
+    return os.environ.get("IT360_KEY_FILE", "<your key file>")
 
 
 def _dagster_home() -> Path:

@@ -22,10 +22,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
-from storage import layout, parquet
+from storage import duck, layout, parquet
 from storage.roots import Root
 
 SUPERSEDED_GRACE = dt.timedelta(minutes=10)
@@ -425,14 +424,12 @@ def read_aggregate(
         f'from_json("{c}", \'{JSON_LISTS[c][0]}\') as "{c}"' if c in JSON_LISTS else f'"{c}"'
         for c in wanted
     )
-    sql = f"select {select} from read_parquet($files, hive_partitioning = false)"
+    sql = f"select {select} from warehouse_parquet($files)"
     if conditions:
         sql += f" where {conditions}"
     sql += " order by day"
-    con = duckdb.connect()
+    con = duck.open_connection(warehouse)
     try:
-        if not warehouse.is_local:
-            con.register_filesystem(warehouse.fs)
         params = {f"value_{i}": value for i, value in enumerate(where.values())}
         params["files"] = [warehouse.url(p.rel) for p in parts]
         table = con.sql(sql, params=params).to_arrow_table()

@@ -11,7 +11,7 @@ from typing import IO
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage import crypto
+from storage import crypto, parquet
 from storage.roots import Root
 
 CHUNK = 8 << 20
@@ -23,7 +23,11 @@ def write_blob(root: Root, rel: str, source: IO[bytes]) -> int:
     size = 0
     with root.open_write(rel) as sink:
         writer = pq.ParquetWriter(
-            sink, BLOB, compression="none", encryption_properties=crypto.encryption_properties()
+            sink,
+            BLOB,
+            compression="none",
+            encryption_properties=crypto.encryption_properties(),
+            **parquet.ONE_PAGE_PER_COLUMN_CHUNK,
         )
         index = 0
         while block := source.read(CHUNK):
@@ -32,6 +36,12 @@ def write_blob(root: Root, rel: str, source: IO[bytes]) -> int:
             index += 1
         writer.close()
     return size
+
+
+def copy_into_blob(src: Root, src_rel: str, dst: Root, dst_rel: str) -> int:
+    """Store a file of another root (an inbox file) as an encrypted blob."""
+    with src.open_read(src_rel) as source:
+        return write_blob(dst, dst_rel, source)
 
 
 def read_blob(root: Root, rel: str) -> Iterator[bytes]:
@@ -43,3 +53,22 @@ def read_blob(root: Root, rel: str) -> Iterator[bytes]:
             raise crypto.explain_read_error(exc, root.url(rel)) from exc
         for group in range(reader.num_row_groups):
             yield from reader.read_row_group(group, columns=["data"])["data"].to_pylist()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m storage.blobs ROOT REL OUT`: decrypt one blob (a diagnostic bundle for
+    support, an oversized quarantined file) into a plain file OUT."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("root", help="the warehouse folder or s3:// prefix")
+    parser.add_argument("rel", help="the blob's path inside the warehouse")
+    parser.add_argument("out", help="where to write the plain bytes")
+    args = parser.parse_args(argv)
+    with open(args.out, "xb") as out:
+        for chunk in read_blob(Root(args.root), args.rel):
+            out.write(chunk)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,10 +7,14 @@ column under the one key), which pyarrow writes and DuckDB reads natively.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import secrets
 from pathlib import Path
+
+import pyarrow.parquet as pq
+import pyarrow.parquet.encryption as pe
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -55,27 +59,26 @@ def new_key_file(path: Path) -> Path:
     return path
 
 
-if __name__ == "__main__":
-    import sys
-
-    if len(sys.argv) == 3 and sys.argv[1] == "new":
-        print(new_key_file(Path(sys.argv[2])))
-    else:
-        sys.exit("usage: python -m storage.crypto new FILE")
-
-
-def encryption_properties(key: bytes | None = None):
+def encryption_properties(key: bytes | None = None) -> pq.FileEncryptionProperties:
     """pyarrow write properties: uniform AES-GCM under the warehouse key (DuckDB reads these
     with `encryption_config = {footer_key: ...}`; it does not read CTR or per-column keys)."""
-    import pyarrow.parquet.encryption as pe
-
-    return pe.create_encryption_properties(key or key_from_env(), encryption_algorithm="AES_GCM_V1")
+    return _encryption(key or key_from_env())
 
 
-def decryption_properties(key: bytes | None = None):
-    import pyarrow.parquet.encryption as pe
+def decryption_properties(key: bytes | None = None) -> pq.FileDecryptionProperties:
+    return _decryption(key or key_from_env())
 
-    return pe.create_decryption_properties(key or key_from_env())
+
+# The key is read from the environment on every call (a test or an operator may change it),
+# the properties built from it only once per key.
+@functools.lru_cache(maxsize=4)
+def _encryption(key: bytes) -> pq.FileEncryptionProperties:
+    return pe.create_encryption_properties(key, encryption_algorithm="AES_GCM_V1")
+
+
+@functools.lru_cache(maxsize=4)
+def _decryption(key: bytes) -> pq.FileDecryptionProperties:
+    return pe.create_decryption_properties(key)
 
 
 def explain_read_error(exc: Exception, what: str) -> Exception:
@@ -87,3 +90,12 @@ def explain_read_error(exc: Exception, what: str) -> Exception:
             f"one it was written with, or the file is not an encrypted warehouse file ({text})"
         )
     return exc
+
+
+if __name__ == "__main__":
+    import sys
+
+    if len(sys.argv) == 3 and sys.argv[1] == "new":
+        print(new_key_file(Path(sys.argv[2])))
+    else:
+        sys.exit("usage: python -m storage.crypto new FILE")

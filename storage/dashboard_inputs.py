@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from storage import layout, parquet, warehouse
+from storage import duck, layout, parquet, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
 
@@ -103,9 +103,11 @@ def read_operator_file(url: str) -> bytes:
     return Root(folder or ".").read_bytes(name)
 
 
-def write_ledger_export(wh: Root, support_id: str, data: bytes) -> str:
+def write_ledger_export(delivery: Root, support_id: str, data: bytes) -> str:
+    """A plain CSV for the customer, so it goes to the delivery root (the customer's storage,
+    as the deliverables), never to the encrypted warehouse."""
     rel = layout.ledger_export(support_id)
-    wh.write_bytes(rel, data)
+    delivery.write_bytes(rel, data)
     return rel
 
 
@@ -117,11 +119,9 @@ def open_day(wh: Root, inputs: DayInputs, org_info: pl.DataFrame) -> Iterator[Da
     Every aggregate scans the day's records again, so on an object store the record files
     are first copied to a local temporary folder (concurrently, a bounded batch at a time):
     ten scans then cost one download. The uploads' few columns are read in place, once."""
-    con = duckdb.connect()
+    con = duck.open_connection(wh)
     with contextlib.ExitStack() as stack:
         stack.callback(con.close)
-        if not wh.is_local:
-            con.register_filesystem(wh.fs)
         anchors = {t: layout.empty_anchor(t) for t in ("uploads", "records")}
         # Each list ends with the table's empty anchor, so that an empty day still binds; it
         # comes last because DuckDB estimates a scan's size from the first file, and an

@@ -7,6 +7,7 @@ Warehouse (a `Root`):
     raw/rejects/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per bad record
     quarantine/support_id=<S>/day=<Q>/part-<batch>.parquet             Q: service day quarantined
     landing_log/day=<D>/part-<batch>.parquet                           every inbox file's fate
+    quarantine/support_id=<S>/day=<Q>/blobs-<batch>/<digest>.blob      files too large for a row
     restricted/diag/<S>/<file name>                                    diagnostic bundles
     _state/terminals/<TMID>/<S>                                        which contract owns a TMID
     _state/journal/<batch>.intent.json | .committed                    landing transactions
@@ -22,6 +23,7 @@ the DuckDB views read them from the hive path for pruning.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 
 RAW_TABLES = ("uploads", "records", "rejects")
@@ -46,6 +48,16 @@ def raw_part(table: str, support_id: str, day: dt.date, tmid: str, batch_id: str
 
 def quarantine_part(support_id: str, day: dt.date, batch_id: str) -> str:
     return f"quarantine/support_id={support_id}/day={day.isoformat()}/part-{batch_id}.parquet"
+
+
+def quarantine_blob(support_id: str, day: dt.date, batch_id: str, name: str) -> str:
+    """Where a quarantined file too large for its table row is kept (an encrypted blob, see
+    `storage/blobs.py`), named by a digest of its inbox path: never by the path itself,
+    which the inbox's writer chose."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
+    return (
+        f"quarantine/support_id={support_id}/day={day.isoformat()}/blobs-{batch_id}/{digest}.blob"
+    )
 
 
 def landing_log_part(day: dt.date, batch_id: str) -> str:
@@ -124,11 +136,15 @@ def delivery_folder(support_id: str) -> str:
 # -- dashboard aggregates (90 days) ------------------------------------------------------
 #
 #    agg/<name>/support_id=<S>/day=<D>/part-<build>.parquet   one file per build of a day
-#    exports/ledger/<S>/ledger.csv                             the asset-ledger export
+#    agg/<name>/support_id=<S>/compact-<id>.parquet     a copy of the contract's current
+#                                                       builds, all days in one file
+#    exports/ledger/<S>/ledger.csv      (in the delivery root)  the asset-ledger export
 #
 # A build never rewrites a file: it adds `part-<build>.parquet` beside the day's earlier
 # builds, and readers take the greatest build id of each (contract, day). Superseded builds
-# are deleted later (see `storage/aggregates.py`).
+# are deleted later (see `storage/aggregates.py`). The compacted copies are written after
+# each build, for the portal's reads, which use a day's copy only if it is of that day's
+# current build.
 
 AGGREGATES = (
     "terminal_activity",
@@ -168,6 +184,15 @@ def agg_anchor(name: str) -> str:
 def build_id_of_part(rel: str) -> str:
     """`part-<build>.parquet` -> `<build>`."""
     return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
+
+
+def agg_compact(name: str, support_id: str, compact_id: str) -> str:
+    return f"{agg_contract(name, support_id)}/compact-{compact_id}.parquet"
+
+
+def is_agg_compact(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.startswith("compact-") and name.endswith(".parquet")
 
 
 def ledger_export(support_id: str) -> str:

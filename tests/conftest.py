@@ -2,6 +2,7 @@
 
 import datetime as dt
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,11 @@ import pytest
 from samples.generator import generate_sample
 
 FIRST_DAY = dt.date(2024, 3, 18)
+
+# The warehouse is encrypted: every test (and every process a test starts, which inherits the
+# environment) uses this run's random key unless the test sets its own.
+os.environ.setdefault("IT360_KEY", secrets.token_hex(32))
+os.environ.pop("IT360_KEY_FILE", None)
 
 
 @pytest.fixture(scope="session")

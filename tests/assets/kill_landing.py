@@ -13,7 +13,7 @@ import signal
 import sys
 
 from assets.landing import LandingLimits, land_day
-from storage import roots
+from storage import blobs, roots
 from storage.contracts import load_contracts
 
 inbox, warehouse, contracts_file, day, kill_at = sys.argv[1:6]
@@ -35,7 +35,7 @@ def counted(fn):
 roots.Root.delete = counted(roots.Root.delete)
 roots.Root.delete_many = counted(roots.Root.delete_many)
 roots.os.replace = counted(os.replace)  # the moment a written file appears
-roots.copy_stream = counted(roots.copy_stream)
+blobs.copy_into_blob = counted(blobs.copy_into_blob)
 
 ids = frozenset(c.support_id for c in load_contracts(contracts_file))
 land_day(

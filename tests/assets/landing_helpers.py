@@ -7,7 +7,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from assets.landing import land_day
-from storage import duck
+from storage import crypto, duck
 from storage.contracts import load_contracts
 from storage.roots import Root
 
@@ -59,7 +59,11 @@ def table_rows(wh: Root, view: str, drop: tuple[str, ...] = ()) -> list[tuple]:
 def read_uploads_with_bytes(wh_path: Path) -> dict[str, bytes]:
     out = {}
     for part in sorted((wh_path / "raw" / "uploads").rglob("part-*.parquet")):
-        table = pq.read_table(part, columns=["upload_key", "zip_bytes"])
+        table = pq.read_table(
+            part,
+            columns=["upload_key", "zip_bytes"],
+            decryption_properties=crypto.decryption_properties(),
+        )
         out.update(
             zip(table["upload_key"].to_pylist(), table["zip_bytes"].to_pylist(), strict=True)
         )

@@ -15,6 +15,7 @@ from assets import dashboard_build
 from storage import duck
 from storage.aggregates import TYPE_GROUPS
 from storage.contracts import load_contracts
+from storage.roots import Root
 from tests.assets.dashboard_fixture import (
     DAY1,
     DAY2,
@@ -630,8 +631,8 @@ def test_the_checks_agree_with_the_raw_store(built):
 def test_the_ledger_export_joins_latest_inventory_with_the_asset_columns(built):
     base, wh, _reports = built
     contract = next(c for c in load_contracts(str(base / "contracts.yaml")) if c.support_id == "S1")
-    export = dashboard_build.export_ledger(wh, contract)
-    data = (base / "warehouse" / "exports" / "ledger" / "S1" / "ledger.csv").read_bytes()
+    export = dashboard_build.export_ledger(wh, Root(str(base / "delivery")), contract)
+    data = (base / "delivery" / "exports" / "ledger" / "S1" / "ledger.csv").read_bytes()
     assert export.path == "exports/ledger/S1/ledger.csv" and export.terminals == 3
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data[3:].decode("utf-8").split("\r\n")

@@ -6,7 +6,7 @@ from collections import Counter
 
 from assets.landing import LandingLimits, land_day
 from samples.generator import generate_resends
-from storage import duck
+from storage import blobs, duck, layout
 from storage.roots import Root
 from tests.assets.landing_helpers import (
     fates,
@@ -162,9 +162,14 @@ def test_diagnostic_bundles_are_moved_to_the_restricted_area_and_never_parsed(sa
     bundles = manifest.select(outcome="diag")
     assert bundles
     restricted = snapshot(base / "warehouse" / "restricted")
+    assert len(restricted) == len(bundles)
     for entry in bundles:
         name = entry.path.rsplit("/", 1)[-1]
-        assert restricted[f"diag/{entry.support_id}/{name}"] == entry.sha256
+        assert f"diag/{entry.support_id}/{name}" in restricted
+        # Kept encrypted: the stored bytes are not the bundle's, the decrypted ones are.
+        assert restricted[f"diag/{entry.support_id}/{name}"] != entry.sha256
+        stored = b"".join(blobs.read_blob(wh, layout.diag_bundle(entry.support_id, name)))
+        assert hashlib.sha256(stored).hexdigest() == entry.sha256
     con = duck.connect(wh)
     keys = {k for (k,) in con.execute("select upload_key || '.zip' from uploads").fetchall()}
     assert not keys & {e.path.rsplit("/", 1)[-1] for e in bundles}

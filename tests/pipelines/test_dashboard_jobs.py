@@ -100,7 +100,7 @@ def test_the_jobs_of_the_code_location_build_a_day_and_export_the_ledgers(base, 
         "S2": "exports/ledger/S2/ledger.csv",
     }
     assert meta["terminals"] == 3 + 0  # S1: T1, T2 and a ledger-only row; S2 sent no inventory
-    assert (base / "warehouse" / "exports" / "ledger" / "S2" / "ledger.csv").read_bytes() == (
+    assert (base / "delivery" / "exports" / "ledger" / "S2" / "ledger.csv").read_bytes() == (
         "\ufefftmid,computer,inventory_day,inventory_at,manufacturer,model,os_name,os_version,"
         "os_build,ips,macs,drives,app_count,latest_update,latest_update_installed\r\n"
     ).encode()

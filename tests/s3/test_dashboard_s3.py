@@ -30,6 +30,7 @@ def test_the_dashboard_on_s3_equals_the_dashboard_on_local_folders(s3_env, tmp_p
         "s3": (Root(f"s3://{bucket}/svc/inbox"), Root(f"s3://{bucket}/wh")),
         "local": (Root(str(local / "inbox")), Root(str(local / "warehouse"))),
     }
+    deliveries = {"s3": Root(f"s3://{bucket}/delivery"), "local": Root(str(local / "delivery"))}
     contracts = {
         "s3": load_contracts(f"s3://{bucket}/svc/contracts.yaml"),
         "local": load_contracts(str(local / "contracts.yaml")),
@@ -42,7 +43,7 @@ def test_the_dashboard_on_s3_equals_the_dashboard_on_local_folders(s3_env, tmp_p
             built = dashboard_build.build_day(wh, contracts[where], day)
             assert all(b.matches_raw and b.org_problem is None for b in built), where
         for contract in contracts[where]:
-            dashboard_build.export_ledger(wh, contract)
+            dashboard_build.export_ledger(wh, deliveries[where], contract)
     s3_wh, local_wh = roots["s3"][1], roots["local"][1]
     assert all_views(s3_wh) == all_views(local_wh)
     for name in layout.AGGREGATES:
@@ -50,7 +51,7 @@ def test_the_dashboard_on_s3_equals_the_dashboard_on_local_folders(s3_env, tmp_p
         want = aggregates.read_aggregate(local_wh, name, "S1", DAY1, DAY2).drop_columns("build_id")
         assert got.equals(want), name
     assert (
-        s3_wh.read_bytes("exports/ledger/S1/ledger.csv")
-        == (local / "warehouse" / "exports" / "ledger" / "S1" / "ledger.csv").read_bytes()
+        deliveries["s3"].read_bytes("exports/ledger/S1/ledger.csv")
+        == (local / "delivery" / "exports" / "ledger" / "S1" / "ledger.csv").read_bytes()
     )
     shutil.rmtree(local)

@@ -1,6 +1,5 @@
-"""PENDING (not collected): becomes tests/storage/test_encryption.py once storage/parquet.py
-writes encrypted Parquet (issue 6). Kept so the next session starts from these checks."""
-
+"""Encryption at rest: nothing of the customer is readable in the warehouse without the key;
+with it, the analyst views work from plain SQL."""
 
 import json
 import os
