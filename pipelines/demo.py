@@ -71,6 +71,8 @@ def main() -> None:
         print(f"   {day}: {'ok' if result.success else 'FAILED'}")
     print("4. spot orders (jobs spot_30_days and spot_1_year)")
     _spots(definitions, instance, storage)
+    print("5. dashboard (job build_dashboard, one run per service day; job export_ledgers)")
+    _dashboard(definitions, instance, storage, days[1:])
     _summary(storage)
     print(
         f"\nOpen the Dagster UI:  DAGSTER_HOME={home} IT360_KEY_FILE={key_file} "
@@ -137,10 +139,37 @@ def _spots(definitions: dg.Definitions, instance: dg.DagsterInstance, storage) -
     }
     for job_name, config in orders.items():
         job = definitions.resolve_job_def(job_name)
-        result = job.execute_in_process(
-            instance=instance, run_config={"ops": {job_name: {"config": config}}}
-        )
+        result = _run(job, instance, run_config={"ops": {job_name: {"config": config}}})
         print(f"   {job_name} {config}: {'ok' if result.success else 'FAILED'}")
+
+
+def _dashboard(
+    definitions: dg.Definitions, instance: dg.DagsterInstance, storage, days: list[dt.date]
+) -> None:
+    """Build each day's aggregates and the ledger exports, then show what the portal shows."""
+    from storage import aggregates
+
+    build = definitions.resolve_job_def("build_dashboard")
+    for day in days:
+        result = _run(build, instance, partition_key=day.isoformat())
+        print(f"   {day}: {'ok' if result.success else 'FAILED'}")
+    exports = _run(definitions.resolve_job_def("export_ledgers"), instance)
+    print(f"   ledger exports: {'ok' if exports.success else 'FAILED'}")
+    day = days[-1]
+    print(f"   top risk operations on {day} (the portal's read_aggregate):")
+    for contract in storage.load_contracts():
+        sid = contract.support_id
+        risks = aggregates.read_aggregate(
+            storage.warehouse_root(), "risk_operations", sid, day, day
+        )
+        top = sorted(risks.to_pylist(), key=lambda r: (-r["risk_records"], r["tmid"]))[:2]
+        for row in top:
+            print(
+                f"     {sid} {row['tmid'][:14]}... user {row['user'] or '-':12} "
+                f"{row['risk_records']:3} risk records (USB copies {row['copies_to_removable']}, "
+                f"web uploads {row['web_uploads']}, mails outside {row['mails_outside']})"
+            )
+        print(f"     {sid} ledger: {storage.delivery}/exports/ledger/{sid}/ledger.csv")
 
 
 def _summary(storage) -> None:
@@ -170,6 +199,7 @@ def _summary(storage) -> None:
     print(f"\nnotices: {storage.warehouse}/outbox/")
     print(
         f"analysts: duckdb -c \"set variable warehouse = '{storage.warehouse_root().url()}'; "
+        "set variable warehouse_key = '$(cat $IT360_KEY_FILE)'; "
         '.read sql/views.sql; from uploads limit 5"'
     )
 
