@@ -382,10 +382,3 @@ def _walk_local(top: str) -> Iterator[tuple[str, int]]:
             else:
                 with contextlib.suppress(FileNotFoundError):  # gone since the listing
                     yield entry.path.replace(os.sep, "/"), entry.stat().st_size
-
-
-def copy_stream(src: Root, src_rel: str, dst: Root, dst_rel: str, chunk: int = 8 << 20) -> None:
-    """Copy a file between roots in bounded memory; the target appears whole or not at all."""
-    with src.open_read(src_rel) as reader, dst.open_write(dst_rel) as writer:
-        while block := reader.read(chunk):
-            writer.write(block)
