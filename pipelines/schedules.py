@@ -1,36 +1,84 @@
-"""Schedules: the daily publication (day D on D+2, 06:00 Japan time) and retention."""
+"""Schedules, all in Japan time: the daily publication (day D on D+2, 06:00) and deliverable
+retention; `tokyo_schedule` and `closed_day_schedule` build every schedule of the code
+location (see also pipelines/dashboard_jobs.py)."""
+
+from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
 from assets.delivery import expire_deliverables
 from pipelines.jobs import publish_daily
 
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
 TOKYO = "Asia/Tokyo"
 
 
-def build_daily_publication_schedule(cron: str) -> dg.ScheduleDefinition:
-    @dg.schedule(
-        name="daily_publication_schedule",
-        job=publish_daily,
+def tokyo_schedule(
+    job: dg.JobDefinition | UnresolvedAssetJobDefinition,
+    cron: str,
+    description: str,
+    name: str | None = None,
+) -> dg.ScheduleDefinition:
+    """A running schedule of an unpartitioned job at `cron`, Japan time."""
+    return dg.ScheduleDefinition(
+        name=name or f"{job.name}_schedule",
+        job=job,
         cron_schedule=cron,
         execution_timezone=TOKYO,
         default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+
+
+def closed_day_schedule(
+    name: str,
+    job: dg.JobDefinition | UnresolvedAssetJobDefinition,
+    cron: str,
+    days_back: int,
+    run_key_prefix: str,
+    description: str,
+) -> dg.ScheduleDefinition:
+    """A running schedule that runs the service-day partition `days_back` days before the
+    (Japan) date it fires on; the run key makes a second tick for the same day a no-op."""
+
+    @dg.schedule(
+        name=name,
+        job=job,
+        cron_schedule=cron,
+        execution_timezone=TOKYO,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+    def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        day = context.scheduled_execution_time.date() - dt.timedelta(days=days_back)
+        return dg.RunRequest(
+            run_key=f"{run_key_prefix}-{day.isoformat()}", partition_key=day.isoformat()
+        )
+
+    return _schedule
+
+
+def build_daily_publication_schedule(cron: str) -> dg.ScheduleDefinition:
+    return closed_day_schedule(
+        "daily_publication_schedule",
+        publish_daily,
+        cron,
+        days_back=2,
+        run_key_prefix="publish",
         description="Publishes service day D's daily files on D+2 (Japan time).",
     )
-    def daily_publication_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
-        day = context.scheduled_execution_time.date() - dt.timedelta(days=2)
-        return dg.RunRequest(run_key=f"publish-{day.isoformat()}", partition_key=day.isoformat())
-
-    return daily_publication_schedule
 
 
-deliverable_retention_schedule = dg.ScheduleDefinition(
+deliverable_retention_schedule = tokyo_schedule(
+    expire_deliverables,
+    "30 4 * * *",
+    "Deletes deliverables 30 days after their publication.",
     name="deliverable_retention_schedule",
-    job=expire_deliverables,
-    cron_schedule="30 4 * * *",
-    execution_timezone=TOKYO,
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Deletes deliverables 30 days after their publication.",
 )
