@@ -1,7 +1,7 @@
 """Retention jobs: each deletes whole partitions that left their window and reports them.
 
     retention_aggregates    dashboard aggregates of days more than 90 days old
-    retention_raw           raw uploads/records/rejects of days more than 365 days old
+    retention_raw           raw uploads/records/rejects (and landing logs) of days > 365 days old
     retention_diag          diagnostic bundles 72 hours after they arrived
     retention_quarantine    quarantine partitions (day quarantined) more than 365 days old
 
@@ -65,11 +65,10 @@ def retention_raw_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
     """Delete raw-store partitions (uploads with their ZIP bytes, records, rejects) of
-    service days more than 365 days old."""
+    service days more than 365 days old, with those days' landing logs."""
     wh = storage.warehouse_root()
-    return _expire_partitions(
-        context, wh, store.raw_partitions(wh), clock.now(), retention.RAW_DAYS
-    )
+    partitions = store.raw_partitions(wh) + store.landing_log_partitions(wh)
+    return _expire_partitions(context, wh, partitions, clock.now(), retention.RAW_DAYS)
 
 
 @dg.op(name="retention_quarantine")

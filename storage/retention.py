@@ -7,6 +7,7 @@ diagnostic bundle); the empty schema anchors (`support_id=_empty`) are never lis
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
 from dataclasses import dataclass
 
 from storage import layout
@@ -44,6 +45,17 @@ def aggregate_partitions(wh: Root) -> list[Partition]:
 def raw_partitions(wh: Root) -> list[Partition]:
     """Every (raw table, contract, day) folder of the raw store."""
     return [p for t in layout.RAW_TABLES for p in _day_partitions(wh, layout.raw_table(t))]
+
+
+def landing_log_partitions(wh: Root) -> list[Partition]:
+    """Every service day's landing-log folder (the fates of that day's inbox files, every
+    contract together); the schema anchor's folder is not one."""
+    anchor_folder = posixpath.dirname(layout.empty_anchor("landing_log"))
+    return [
+        Partition(f"landing_log/{folder}", "*", dt.date.fromisoformat(folder.removeprefix("day=")))
+        for folder in wh.list_dirs("landing_log")
+        if f"landing_log/{folder}" != anchor_folder
+    ]
 
 
 def quarantine_partitions(wh: Root) -> list[Partition]:

@@ -153,17 +153,24 @@ def test_raw_retention_deletes_whole_days_older_than_a_year(base):
     meta = run_job(retention_raw, base, "2025-07-15T06:00:00+09:00")  # D2 + 365
     assert meta["oldest_kept_day"] == "2024-07-15"
     assert sorted(meta["partitions"]) == sorted(
-        f"raw/{t}/support_id={s}/day={DAY1}"
-        for t in ("uploads", "records", "rejects")
-        for s in ("S1", "S2")
-        if t != "rejects"  # the fixture has no rejected record
+        [
+            *(
+                f"raw/{t}/support_id={s}/day={DAY1}"
+                for t in ("uploads", "records", "rejects")
+                for s in ("S1", "S2")
+                if t != "rejects"  # the fixture has no rejected record
+            ),
+            f"landing_log/day={DAY1}",
+        ]
     )
     for table in ("uploads", "records"):
         assert folders(wh / "raw" / table, "support_id=S1") == [f"day={DAY2}"]
         assert (wh / layout.empty_anchor(table)).exists()
+    assert (wh / layout.empty_anchor("landing_log")).exists()
     # A day later the 15th goes too; the anchors stay.
     later = run_job(retention_raw, base, "2025-07-16T06:00:00+09:00")
-    assert later["removed"] == 4 and (wh / layout.empty_anchor("records")).exists()
+    assert later["removed"] == 5 and (wh / layout.empty_anchor("records")).exists()
+    assert (wh / layout.empty_anchor("landing_log")).exists()
 
 
 def test_quarantine_retention_keeps_a_year_by_the_day_quarantined(base):
