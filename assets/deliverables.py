@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from storage import layout, locks, publications, warehouse
+from storage import layout, locks, publications, upload_bytes
 from storage.contracts import Contract
 from storage.notices import Notice, Sender
 from storage.roots import Root
@@ -30,6 +30,8 @@ KEEP_DAYS = 30
 RETAINED_DAYS = 365
 MAX_SPOT_DAYS = 30
 STAGING = ".staging"
+# The uploads columns a plan needs (`_planned`), in the order it takes them.
+_PLAN = ["tmid", "upload_key", "sent15", "upload_id", "computer"]
 
 
 class Refusal(ValueError):
@@ -64,10 +66,10 @@ def daily_file(
     republish: bool = False,
 ) -> Built | None:
     """`<D>.zip` for one contract; None when the day has no upload (no file)."""
-    meta = warehouse.upload_meta(roots.warehouse, contract.support_id, day)
+    meta = upload_bytes.upload_meta(roots.warehouse, contract.support_id, day, columns=_PLAN)
     if meta.num_rows == 0:
         return None
-    files = _planned(meta, lambda row: (day.isoformat(), safe_folder_name(row["computer"])))
+    files = _planned(meta, day, lambda computer: (day.isoformat(), safe_folder_name(computer)))
     return _publish(
         roots,
         contract,
@@ -156,7 +158,8 @@ def detect_late_uploads(roots: Roots, support_id: str, day: dt.date, now: dt.dat
     last = pubs.slice(pubs.num_rows - 1).to_pylist()[0]
     published = publications.published_upload_keys(last)
     known = publications.late_upload_keys(roots.warehouse, support_id, day)
-    current = warehouse.upload_meta(roots.warehouse, support_id, day)["upload_key"].to_pylist()
+    landed = upload_bytes.upload_meta(roots.warehouse, support_id, day, columns=["upload_key"])
+    current = landed["upload_key"].to_pylist()
     new = sorted(set(current) - published - known)
     if new:
         detection = hashlib.sha256("\0".join(new).encode()).hexdigest()[:16]
@@ -188,12 +191,15 @@ def spot_30_days(
         raise Refusal(f"{first_day}..{last_day} is outside the retained year ({oldest}..{newest})")
     request = {"first_day": first_day.isoformat(), "last_day": last_day.isoformat()}
     range_days = [first_day + dt.timedelta(days=i) for i in range(days)]
-    metas = {d: warehouse.upload_meta(roots.warehouse, contract.support_id, d) for d in range_days}
+    metas = {
+        d: upload_bytes.upload_meta(roots.warehouse, contract.support_id, d, columns=_PLAN)
+        for d in range_days
+    }
     empty = [d for d, m in metas.items() if m.num_rows == 0]
     built = []
     for day, meta in metas.items():
         if meta.num_rows:
-            files = _planned(meta, lambda row: (safe_folder_name(row["computer"]),))
+            files = _planned(meta, day, lambda computer: (safe_folder_name(computer),))
             built.append(
                 _publish(
                     roots,
@@ -224,10 +230,10 @@ def spot_1_year(
     oldest, newest = retained_window(now)
     provided = provided_day or japan_today(now)
     sid = contract.support_id
-    days = [d for d in warehouse.raw_days(roots.warehouse, sid) if oldest <= d <= newest]
+    days = [d for d in upload_bytes.raw_days(roots.warehouse, sid) if oldest <= d <= newest]
     # First pass: only the computer names, to refuse before anything is written.
     names_by_day = {
-        d: warehouse.upload_meta(roots.warehouse, sid, d, tmid, ["computer"]) for d in days
+        d: upload_bytes.upload_meta(roots.warehouse, sid, d, tmid, ["computer"]) for d in days
     }
     names_by_day = {d: m for d, m in names_by_day.items() if m.num_rows}
     if not names_by_day:
@@ -253,6 +259,7 @@ def spot_1_year(
         now,
         sender,
         request,
+        partitions=[(day, tmid) for day in sorted(names_by_day)],
     )
 
 
@@ -279,18 +286,22 @@ def _still_current(pubs: pa.Table, pub: dict) -> bool:
     return max(same, key=lambda p: p["published_at"])["publication_id"] == pub["publication_id"]
 
 
-def _planned(meta: pa.Table, folders: Callable[[dict], tuple[str, ...]]) -> list[PlannedFile]:
-    return [
-        PlannedFile(
-            folders=folders(row),
-            name=f"{row['upload_key']}.zip",
-            sent15=row["sent15"],
-            upload_id=row["upload_id"],
-            when=parse_sent15(row["sent15"]),
-            ref=(row["day"], row["tmid"], row["upload_key"]),
-        )
-        for row in meta.to_pylist()
-    ]
+def _planned(
+    meta: pa.Table, day: dt.date, folders: Callable[[str | None], tuple[str, ...]]
+) -> list[PlannedFile]:
+    """One planned file per upload of the service day `day` (whose partitions `meta` was
+    read from); `folders` maps its computer name to its folder path (worked out once per
+    name: a day has thousands of uploads but few computers)."""
+    folder_of: dict[str | None, tuple[str, ...]] = {}
+    planned = []
+    columns = [meta[name].to_pylist() for name in _PLAN]
+    for tmid, key, sent15, upload_id, computer in zip(*columns, strict=True):
+        path = folder_of.get(computer)
+        if path is None:
+            path = folder_of[computer] = folders(computer)
+        when = parse_sent15(sent15)
+        planned.append(PlannedFile(path, f"{key}.zip", sent15, upload_id, when, (day, tmid, key)))
+    return planned
 
 
 def _year_entries(
@@ -299,8 +310,8 @@ def _year_entries(
     """The 1-year file's entries, planned one day at a time: `<D>/` folders sort as dates,
     so each day can be planned, written and forgotten (memory does not grow with the year)."""
     for day in days:
-        meta = warehouse.upload_meta(wh, support_id, day, tmid)
-        yield from plan_entries(_planned(meta, lambda row, d=day: (d.isoformat(),)))
+        meta = upload_bytes.upload_meta(wh, support_id, day, tmid, _PLAN)
+        yield from plan_entries(_planned(meta, day, lambda _computer, d=day: (d.isoformat(),)))
 
 
 def _publish(
@@ -315,12 +326,21 @@ def _publish(
     sender: Sender,
     request: dict,
     upload_keys: list[str] | None = None,
+    partitions: list[upload_bytes.Partition] | None = None,
 ) -> Built:
     """Write the file, record the publication, send the notice. `upload_keys` (daily files)
-    lets later runs find uploads that landed after publication."""
+    lets later runs find uploads that landed after publication. `partitions`: the (day, tmid)
+    partitions in the order the entries need them (so each is read while the one before is
+    written), worked out from `entries` when it is a list."""
     rel = f"{layout.delivery_folder(contract.support_id)}/{file_name}"
-    fetch = warehouse.UploadBytes(roots.warehouse, contract.support_id)
-    summary = _write_zip(roots.delivery, rel, entries, fetch)
+    if partitions is None:
+        planned = entries if isinstance(entries, list) else []  # never consume a generator
+        partitions = list(dict.fromkeys(e.ref[:2] for e in planned if not e.is_folder))
+    fetch = upload_bytes.UploadBytes(roots.warehouse, contract.support_id, order=partitions)
+    try:
+        summary = _write_zip(roots.delivery, rel, entries, fetch)
+    finally:
+        fetch.close()
     pub = publications.Publication(
         publication_id=_publication_id(contract.support_id, file_name, now),
         kind=kind,
@@ -372,7 +392,10 @@ def clean_record_temporaries(wh: Root, older_than_seconds: float = 86_400) -> in
 
 
 def _write_zip(
-    delivery: Root, rel: str, entries: Iterable[PlannedEntry], fetch: Callable[[object], bytes]
+    delivery: Root,
+    rel: str,
+    entries: Iterable[PlannedEntry],
+    fetch: Callable[[object], bytes | memoryview],
 ) -> ZipSummary:
     with delivery.open_write(rel, staging=STAGING) as sink:
         return build_zip(sink, entries, fetch)

@@ -5,8 +5,9 @@
 
 `build` is the pipeline's `daily_file` (plan, fetch each upload's original bytes from the raw
 store, stream the deterministic ZIP into the delivery root, record the publication). `plain`
-copies the same upload bytes from the same Parquet parts into a STORED ZIP with the standard
-library: the cost of the bytes alone.
+copies the same upload bytes from the same Parquet parts (decrypted with the warehouse key,
+which any reader must do) into a STORED ZIP with the standard library: the cost of the bytes
+alone.
 """
 
 from __future__ import annotations
@@ -41,10 +42,17 @@ def build(wh: str, delivery: str, support_id: str, day: str) -> None:
 def plain(wh: str, out: str, support_id: str, day: str) -> None:
     import pyarrow.parquet as pq
 
+    from storage import crypto
+
     folder = Path(wh, "raw", "uploads", f"support_id={support_id}", f"day={day}")
+    decryption = crypto.decryption_properties()  # the warehouse is encrypted at rest
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for part in sorted(folder.glob("tmid=*/part-*.parquet")):
-            table = pq.read_table(part, columns=["upload_key", "computer", "zip_bytes"])
+            table = pq.read_table(
+                part,
+                columns=["upload_key", "computer", "zip_bytes"],
+                decryption_properties=decryption,
+            )
             for key, computer, data in zip(
                 table["upload_key"].to_pylist(),
                 table["computer"].to_pylist(),

@@ -86,11 +86,16 @@ def build(wh: str, delivery: str) -> None:
 def plain(wh: str, out: str) -> None:
     import pyarrow.parquet as pq
 
+    from storage import crypto
+
     parts = sorted(Path(wh, "raw", "uploads", "support_id=S0001").glob("day=*/tmid=*/*.parquet"))
+    decryption = crypto.decryption_properties()  # the warehouse is encrypted at rest
     with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED, allowZip64=True) as archive:
         for part in parts:
             day = part.parent.parent.name.removeprefix("day=")
-            table = pq.read_table(part, columns=["upload_key", "zip_bytes"])
+            table = pq.read_table(
+                part, columns=["upload_key", "zip_bytes"], decryption_properties=decryption
+            )
             for key, data in zip(
                 table["upload_key"].to_pylist(), table["zip_bytes"].to_pylist(), strict=True
             ):

@@ -11,6 +11,13 @@ import pyarrow.compute as pc
 from storage import aggregates, layout, parquet, publications, schemas
 from storage.roots import Root
 
+# The uploads reads of the deliverables (metadata, original ZIP bytes) live in
+# `storage/upload_bytes.py`, which imports no DuckDB; still importable from here.
+from storage.upload_bytes import UPLOAD_META as UPLOAD_META
+from storage.upload_bytes import UploadBytes as UploadBytes
+from storage.upload_bytes import raw_days as raw_days
+from storage.upload_bytes import upload_meta as upload_meta
+
 
 def landed_sha(warehouse: Root, support_id: str, day: dt.date, tmids: set[str]) -> dict[str, str]:
     """upload_key -> sha256 of every landed upload of these TMIDs on that day.
@@ -121,60 +128,3 @@ def day_totals(warehouse: Root, support_ids: list[str], day: dt.date) -> dict[st
         "rejects": rejects,
         "rejects_claimed_by_uploads": rejects_claimed,
     }
-
-
-UPLOAD_META = ["tmid", "upload_key", "sent15", "upload_id", "computer", "sha256", "day"]
-
-
-def upload_meta(
-    warehouse: Root,
-    support_id: str,
-    day: dt.date,
-    tmid: str | None = None,
-    columns: list[str] | None = None,
-) -> pa.Table:
-    """Landed uploads of a contract-day (optionally one TMID), without their bytes."""
-    columns = columns or UPLOAD_META
-    if tmid is None:
-        return read_raw_day(warehouse, "uploads", support_id, day, columns)
-    parts = parquet.part_files(warehouse, layout.raw_partition("uploads", support_id, day, tmid))
-    return parquet.read_tables(warehouse, parts, schemas.UPLOADS, columns)
-
-
-def raw_days(warehouse: Root, support_id: str) -> list[dt.date]:
-    """Service days that hold uploads of a contract."""
-    folders = warehouse.list_dirs(layout.raw_contract("uploads", support_id))
-    return sorted(dt.date.fromisoformat(f.removeprefix("day=")) for f in folders)
-
-
-class UploadBytes:
-    """Original ZIP bytes by (day, tmid, upload_key), one TMID-day partition at a time.
-
-    Deliverables fetch uploads in entry order, which keeps to one partition for long runs;
-    holding only the last few partitions bounds memory by partition, not by deliverable.
-    """
-
-    def __init__(self, warehouse: Root, support_id: str, keep: int = 4) -> None:
-        self.warehouse, self.support_id, self.keep = warehouse, support_id, keep
-        self._cache: dict[tuple[dt.date, str], dict[str, bytes]] = {}
-
-    def __call__(self, ref: object) -> bytes:
-        day, tmid, key = ref  # type: ignore[misc]
-        part = self._cache.pop((day, tmid), None)
-        if part is None:
-            part = self._load(day, tmid)
-        self._cache[(day, tmid)] = part  # most recently used last
-        while len(self._cache) > self.keep:
-            self._cache.pop(next(iter(self._cache)))
-        return part[key]
-
-    def _load(self, day: dt.date, tmid: str) -> dict[str, bytes]:
-        rels = parquet.part_files(
-            self.warehouse, layout.raw_partition("uploads", self.support_id, day, tmid)
-        )
-        table = parquet.read_tables(
-            self.warehouse, rels, schemas.UPLOADS, ["upload_key", "zip_bytes"]
-        )
-        return dict(
-            zip(table["upload_key"].to_pylist(), table["zip_bytes"].to_pylist(), strict=True)
-        )

@@ -165,7 +165,7 @@ class StoredZipWriter:
         """A folder entry: `name` ends with '/', size 0, CRC 0, MS-DOS directory attribute."""
         self._add(name, b"", when, is_folder=True)
 
-    def add_file(self, name: str, data: bytes, when: datetime) -> None:
+    def add_file(self, name: str, data: bytes | memoryview, when: datetime) -> None:
         """A file entry holding `data` unchanged (STORED); `data` is not kept afterwards."""
         self._add(name, data, when, is_folder=False)
 
@@ -204,7 +204,7 @@ class StoredZipWriter:
             count16, size32, offset32 = count, central_size, central_offset
         self._write(_END_RECORD.pack(_END_SIG, 0, 0, count16, count16, size32, offset32, 0))
 
-    def _add(self, name: str, data: bytes, when: datetime, *, is_folder: bool) -> None:
+    def _add(self, name: str, data: bytes | memoryview, when: datetime, *, is_folder: bool) -> None:
         # Everything that can fail is checked before the first byte goes out, so a refused
         # entry leaves the archive as it was.
         self._check_open()
@@ -272,7 +272,7 @@ class StoredZipWriter:
         if self._closed:
             raise RuntimeError("the ZIP writer is already closed")
 
-    def _write(self, chunk: bytes) -> None:
+    def _write(self, chunk: bytes | memoryview) -> None:
         try:
             remaining: bytes | memoryview = chunk
             while remaining:
@@ -356,9 +356,9 @@ def plan_entries(files: Iterable[PlannedFile]) -> list[PlannedEntry]:
         _check_part(planned.name, "file name", planned)
         node = root
         for part in planned.folders:
-            _check_part(part, "folder name", planned)
             child = node.children.get(part)
             if child is None:
+                _check_part(part, "folder name", planned)  # once per folder
                 child = node.children[part] = _Folder(planned.when)
             elif planned.when < child.earliest:
                 child.earliest = planned.when
@@ -388,7 +388,7 @@ def _emit(node: _Folder, prefix: str, entries: list[PlannedEntry]) -> None:
 def build_zip(
     sink: ByteSink,
     entries: Iterable[PlannedEntry],
-    fetch: Callable[[object], bytes],
+    fetch: Callable[[object], bytes | memoryview],
 ) -> ZipSummary:
     """Write `entries` as one ZIP to `sink`, fetching each file's bytes when its turn comes.
 
