@@ -13,17 +13,17 @@ A worker writes nothing anywhere; one whose parent dies exits (`_exit_with_paren
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import multiprocessing
 import multiprocessing.connection
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from storage import layout, parquet, schemas
 from storage.roots import Root
@@ -35,6 +35,9 @@ from transforms.landing import (
     QuarantineItem,
     triage_batch,
 )
+
+if TYPE_CHECKING:
+    import polars as pl
 
 PART_TABLES = ("records", "rejects", "uploads")  # the order they are written in
 
@@ -111,14 +114,21 @@ def land_share(share: Share) -> ShareResult:
 
 def encode_parts(table: str, frame: pl.DataFrame, batch_id: str) -> list[tuple[str, bytes]]:
     """One Parquet file per (support_id, day, tmid) partition of `frame`."""
+    import polars as pl  # in the workers only (see transforms/landing.py)
+
     schema = schemas.TABLES[table]
     if "batch_id" in schema.names:
         frame = frame.with_columns(pl.lit(batch_id).alias("batch_id"))
     parts = frame.partition_by(["support_id", "day", "tmid"], as_dict=True, maintain_order=True)
+    # Arrow's classic string layout, not Polars' string views: casting views to the schema's
+    # strings would copy every value once more.
+    oldest = pl.CompatLevel.oldest()
     return [
         (
             layout.raw_part(table, support_id, day, tmid, batch_id),
-            parquet.table_to_parquet_bytes(part.to_arrow().select(schema.names).cast(schema)),
+            parquet.table_to_parquet_bytes(
+                part.to_arrow(compat_level=oldest).select(schema.names).cast(schema)
+            ),
         )
         for (support_id, day, tmid), part in parts.items()
     ]
@@ -129,7 +139,9 @@ class Workers:
 
     Processes are started with `spawn` (forking a process that already runs Polars and
     DuckDB threads can deadlock) as soon as the pool is made, so their imports overlap the
-    parent's own work before the first batch.
+    parent's own work before the first batch. Each runs Polars (and so DuckDB, see
+    `transforms/records.py`) on one thread: the workers already keep every core busy, and
+    threads of their own would only add synchronisation (about a quarter more CPU).
     """
 
     def __init__(self, count: int) -> None:
@@ -142,8 +154,11 @@ class Workers:
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_exit_with_parent,
             )
-            for _ in range(self.count):
-                self._pool.submit(_ready)
+            # A spawned process starts with this environment, and Polars reads its thread
+            # count once, at import; the pool starts every process on these first submits.
+            with _environment(POLARS_MAX_THREADS="1"):
+                for _ in range(self.count):
+                    self._pool.submit(_ready)
 
     def submit(self, fn: Callable[[Share], ShareResult], share: Share) -> Future:
         if self._pool is not None:
@@ -166,8 +181,27 @@ class Workers:
         self.close()
 
 
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def _ready() -> None:
-    """Nothing: submitting it starts a worker, and unpickling it imports this module."""
+    """Submitted once per worker as the pool starts: imports what `land_share` needs (Polars,
+    DuckDB, which the landing process itself never imports) while the parent classifies the
+    inbox, rather than when the first batch arrives."""
+    from transforms import records
+
+    records.warm_up()
 
 
 def _exit_with_parent() -> None:

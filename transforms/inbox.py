@@ -7,10 +7,11 @@ bundle; anything else is quarantined with the reason that says why, never parsed
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from transforms.names import UploadName, is_support_id, parse_upload_name
+from transforms.names import UPLOAD_NAME_RE, UploadName, is_support_id, parse_upload_name
 from transforms.reasons import Quarantine
 
 DIAG = "diag"
@@ -31,10 +32,7 @@ class InboxEntry:
     name: UploadName | None
     reason: Quarantine | None = None
     detail: str = ""
-
-    @property
-    def service_day(self) -> dt.date | None:
-        return self.name.service_day if self.name else None
+    service_day: dt.date | None = None  # the name's, computed once (see `classify`)
 
 
 def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
@@ -43,7 +41,7 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
     if parts[-1].startswith("."):
         return InboxEntry(path, Kind.IGNORED, None, None)
     folder = parts[0] if len(parts) > 1 else None
-    support_id = folder if folder is not None and is_support_id(folder) else None
+    support_id = folder if folder is not None and _is_support_id(folder) else None
     if len(parts) == 1 or len(parts) > 3 or (len(parts) == 3 and parts[1] != DIAG):
         return InboxEntry(
             path,
@@ -62,7 +60,7 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
             Quarantine.UNKNOWN_CONTRACT,
             f"inbox folder {folder!r} is not a contract of the contracts file",
         )
-    name = parse_upload_name(parts[-1])
+    name, day = _upload_name(parts[-1])
     if name is None:
         return InboxEntry(
             path,
@@ -73,4 +71,35 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
             "name is not <TMID>_<SENT15>-<UPLOADID>.zip with a real SENT15 time",
         )
     kind = Kind.DIAG if len(parts) == 3 else Kind.UPLOAD
-    return InboxEntry(path, kind, support_id, name)
+    return InboxEntry(path, kind, support_id, name, service_day=day)
+
+
+# A landing classifies every inbox path (tens of thousands) before its first batch, so the two
+# costly steps are shared: a folder is checked once, and a name's time once per hour.
+_is_support_id = functools.lru_cache(maxsize=1024)(is_support_id)
+
+
+def _upload_name(name: str) -> tuple[UploadName | None, dt.date | None]:
+    """`parse_upload_name(name)` and its service day, exactly (tested against it)."""
+    match = UPLOAD_NAME_RE.fullmatch(name)
+    if match is None:
+        return None, None
+    tmid, sent15, upload_id = match.groups()
+    # Whether SENT15 is a real time, and its service day, depend only on its date and hour
+    # once its minute and second are below 60 (the tenth is any digit).
+    if sent15[10:12] >= "60" or sent15[12:14] >= "60":
+        return None, None
+    day = _service_day_of_hour(sent15[:10])
+    if day is None:
+        return None, None
+    return UploadName(tmid, sent15, upload_id), day
+
+
+@functools.lru_cache(maxsize=4096)
+def _service_day_of_hour(date_hour: str) -> dt.date | None:
+    parsed = parse_upload_name(f"{_SOME_TMID}_{date_hour}00000-{_SOME_UPLOAD_ID}.zip")
+    return None if parsed is None else parsed.service_day
+
+
+_SOME_TMID = "00000000-0000-0000-0000-000000000000"
+_SOME_UPLOAD_ID = "0" * 32

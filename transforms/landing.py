@@ -10,15 +10,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
-
-import polars as pl
+from typing import TYPE_CHECKING
 
 from transforms.inbox import InboxEntry
 from transforms.log_header import SplitLog, split_log
 from transforms.reasons import Quarantine
-from transforms.records import LogBody, parse_bodies
-from transforms.service_day import JST, service_day_of_japan_time
+from transforms.service_day import JST
 from transforms.upload_zip import BadUpload, extract_log
+
+# Polars (and DuckDB, through `transforms.records`) only where rows are built: the landing
+# process itself only decides and writes, and importing them there would delay the start of
+# its worker processes, which do build the rows.
+if TYPE_CHECKING:
+    import polars as pl
 
 
 @dataclass(frozen=True)
@@ -150,6 +154,10 @@ def _open(file: InboxFile, sha: str) -> _Landing:
 def _rows(
     landings: list[_Landing], landed_at: dt.datetime
 ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    import polars as pl
+
+    from transforms.records import LogBody, parse_bodies
+
     bodies = []
     for u, landing in enumerate(landings):
         split = landing.split
@@ -175,27 +183,27 @@ def _rows(
     return uploads.drop("u"), records, rejects
 
 
-_UPLOAD_META_SCHEMA = {
-    "u": pl.UInt32,
-    "support_id": pl.String,
-    "day": pl.Date,
-    "tmid": pl.String,
-    "upload_key": pl.String,
-    "sent15": pl.String,
-    "upload_id": pl.String,
-    "sent_at": pl.Datetime("ms", "UTC"),
-    "computer": pl.String,
-    "agent_version": pl.String,
-    "charset": pl.String,
-    "header": pl.String,
-    "zip_size": pl.Int64,
-    "log_size": pl.Int64,
-    "sha256": pl.String,
-    "zip_bytes": pl.Binary,
-}
-
-
 def _upload_meta(landings: list[_Landing]) -> pl.DataFrame:
+    import polars as pl
+
+    schema = {
+        "u": pl.UInt32,
+        "support_id": pl.String,
+        "day": pl.Date,
+        "tmid": pl.String,
+        "upload_key": pl.String,
+        "sent15": pl.String,
+        "upload_id": pl.String,
+        "sent_at": pl.Datetime("ms", "UTC"),
+        "computer": pl.String,
+        "agent_version": pl.String,
+        "charset": pl.String,
+        "header": pl.String,
+        "zip_size": pl.Int64,
+        "log_size": pl.Int64,
+        "sha256": pl.String,
+        "zip_bytes": pl.Binary,
+    }
     # Column lists rather than a dict per row: thousands of uploads per batch.
     entries = [landing.file.entry for landing in landings]
     names = [entry.name for entry in entries]
@@ -203,7 +211,7 @@ def _upload_meta(landings: list[_Landing]) -> pl.DataFrame:
     columns = {
         "u": range(len(landings)),
         "support_id": [entry.support_id for entry in entries],
-        "day": [service_day_of_japan_time(local) for local in sent_local],
+        "day": [entry.service_day for entry in entries],
         "tmid": [name.tmid for name in names],
         "upload_key": [name.key for name in names],
         "sent15": [name.sent15 for name in names],
@@ -218,7 +226,7 @@ def _upload_meta(landings: list[_Landing]) -> pl.DataFrame:
         "sha256": [landing.sha256 for landing in landings],
         "zip_bytes": [landing.file.data for landing in landings],
     }
-    return pl.DataFrame(columns, schema=_UPLOAD_META_SCHEMA)
+    return pl.DataFrame(columns, schema=schema)
 
 
 def _quarantine(file: InboxFile, sha: str, bad: BadUpload) -> QuarantineItem:

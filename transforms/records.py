@@ -1,8 +1,9 @@
 """Record lines of many logs at once: split, type and validate them in one vectorised pass.
 
 A landing batch holds thousands of small logs; parsing them line by line in Python would be the
-naive peer. Here Python only splits each log's text into lines (C speed), and Polars/DuckDB do
-the field work over the whole batch.
+naive peer. Here Python only decodes the cp932 logs (and any log that is not valid as a whole);
+Polars validates the UTF-8 ones, splits every text into lines and fields and types them, and
+DuckDB checks the JSON details, each in one pass over the whole share.
 """
 
 from __future__ import annotations
@@ -51,36 +52,64 @@ class ParsedRecords:
 
 def parse_bodies(bodies: list[LogBody]) -> ParsedRecords:
     """Every non-empty line of every body ends as exactly one record or one reject."""
-    u: list[int] = []
-    first_line_no: list[int] = []
-    texts: list[str] = []
-    undecodable = _Lines()
     early_rejects: list[tuple[int, int, str, bytes]] = []
-    by_u = {b.u: b for b in bodies}
+    undecodable = _Lines()
+    utf8: list[LogBody] = []
+    other: list[LogBody] = []
     for body in bodies:
         if body.charset is None:
             early_rejects.extend(_all_rejected(body, Reject.NO_HEADER))
-            continue
+        elif body.charset == "utf-8":
+            utf8.append(body)
+        else:
+            other.append(body)
+    utf8_texts = _utf8_texts(utf8)
+    if utf8_texts is None:  # some body is not valid UTF-8: decode each one as any other
+        other, utf8 = utf8 + other, []
+    decoded: list[LogBody] = []
+    texts: list[str] = []
+    for body in other:
         try:
-            text = body.body.decode(body.charset)
+            texts.append(body.body.decode(body.charset))
         except UnicodeDecodeError:
             early_rejects.extend(_decode_line_by_line(body, undecodable))
             continue
-        u.append(body.u)
-        first_line_no.append(body.first_line_no)
-        texts.append(text)
-
-    frame = pl.concat([_lines_of(u, first_line_no, texts), undecodable.frame()])
-    typed = _type_fields(frame)
-    records = (
-        typed.filter(pl.col("reason").is_null()).select(list(RECORD_SCHEMA)).sort("u", "line_no")
+        decoded.append(body)
+    logs = pl.DataFrame(
+        {
+            "u": [b.u for b in utf8] + [b.u for b in decoded],
+            "first": [b.first_line_no for b in utf8] + [b.first_line_no for b in decoded],
+            "text": pl.concat([utf8_texts, pl.Series(texts, dtype=pl.String)])
+            if utf8
+            else pl.Series(texts, dtype=pl.String),
+        },
+        schema={"u": pl.UInt32, "first": pl.Int32, "text": pl.String},
     )
+    # The logs in `u` order, so their lines come out ordered by (u, line_no), as the records
+    # must be; only lines decoded one by one (rare) are appended out of order.
+    lines = _lines_of(logs.sort("u"))
+    if undecodable.u:
+        lines = pl.concat([lines, undecodable.frame().lazy()]).sort("u", "line_no")
+    typed = _type_fields(lines)
+    records = typed.filter(pl.col("reason").is_null()).select(list(RECORD_SCHEMA))
     late = typed.filter(pl.col("reason").is_not_null()).select("u", "line_no", "reason")
+    by_u = {b.u: b for b in bodies}
     reject_rows = early_rejects + [
         (u, n, reason, _raw_line(by_u[u], n)) for u, n, reason in late.iter_rows()
     ]
     rejects = pl.DataFrame(reject_rows, schema=REJECT_SCHEMA, orient="row").sort("u", "line_no")
     return ParsedRecords(records=records, rejects=rejects)
+
+
+def _utf8_texts(bodies: list[LogBody]) -> pl.Series | None:
+    """The bodies as text, validated by Polars in one pass (several times cheaper than a
+    Python `str` each, which Polars would then encode back to UTF-8); None if any body is not
+    valid UTF-8. Both follow the same standard (no surrogates, no overlong forms), so this
+    accepts exactly what `bytes.decode("utf-8")` accepts."""
+    try:
+        return pl.Series([b.body for b in bodies], dtype=pl.Binary).cast(pl.String)
+    except pl.exceptions.ComputeError:
+        return None
 
 
 _LINES_SCHEMA = {"u": pl.UInt32, "line_no": pl.Int32, "line": pl.String}
@@ -100,36 +129,35 @@ class _Lines:
         )
 
 
-def _lines_of(u: list[int], first_line_no: list[int], texts: list[str]) -> pl.DataFrame:
+def _lines_of(logs: pl.DataFrame) -> pl.LazyFrame:
     """One row per line of each decoded text: Polars splits and numbers them, which is far
     cheaper than a Python string, int and list slot per line of the batch."""
-    logs = pl.DataFrame(
-        {"u": u, "first": first_line_no, "text": texts},
-        schema={"u": pl.UInt32, "first": pl.Int32, "text": pl.String},
-    )
     split = pl.col("text").str.split("\n")
     numbers = pl.int_ranges("first", pl.col("first") + split.list.len(), dtype=pl.Int32)
-    lines = logs.select("u", split.alias("line"), numbers.alias("line_no"))
+    lines = logs.lazy().select("u", split.alias("line"), numbers.alias("line_no"))
     return lines.explode(["line", "line_no"]).select(list(_LINES_SCHEMA))
 
 
-def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
-    # split_exact gives a struct of six columns, far cheaper than a list column; the TAB
-    # count decides the field count (extra fields would otherwise be silently cut off).
+def _type_fields(lines: pl.LazyFrame) -> pl.DataFrame:
+    # split_exact gives a struct of columns, far cheaper than a list column. One split more
+    # than there are fields: a line has the right field count exactly when its last field is
+    # there and nothing follows it (extra fields would otherwise be silently cut off).
     split = (
-        frame.with_columns(pl.col("line").str.strip_suffix("\r"))
+        lines.with_columns(pl.col("line").str.strip_suffix("\r"))
         .filter(pl.col("line") != "")
-        .with_columns(
-            pl.col("line").str.count_matches("\t", literal=True).alias("tabs"),
+        .select(
+            "u",
+            "line_no",
             pl.col("line")
-            .str.split_exact("\t", len(FIELDS) - 1)
-            .struct.rename_fields(list(FIELDS))
+            .str.split_exact("\t", len(FIELDS))
+            .struct.rename_fields([*FIELDS, "extra"])
             .alias("fields"),
         )
         .unnest("fields")
+        .collect()
     )
     detail_ok = _json_objects(split["detail"])
-    typed = split.with_columns(
+    typed = split.lazy().with_columns(
         pl.when(pl.col("time").str.contains(_TIME_RE))
         .then(pl.col("time"))
         # No cache: record times hardly repeat, so caching parsed strings only costs.
@@ -142,7 +170,7 @@ def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
         detail_ok.alias("detail_ok"),
     )
     return typed.with_columns(
-        pl.when(pl.col("tabs") != len(FIELDS) - 1)
+        pl.when(pl.col("detail").is_null() | pl.col("extra").is_not_null())
         .then(pl.lit(Reject.FIELD_COUNT.value))
         .when(pl.col("time").is_null())
         .then(pl.lit(Reject.BAD_TIME.value))
@@ -153,24 +181,34 @@ def _type_fields(frame: pl.DataFrame) -> pl.DataFrame:
         .when(~pl.col("detail_ok"))
         .then(pl.lit(Reject.BAD_DETAIL.value))
         .alias("reason")
-    )
+    ).collect()
+
+
+def warm_up() -> None:
+    """Open what the first `parse_bodies` call would (a worker process does it on start)."""
+    _duckdb()
 
 
 @functools.cache
 def _duckdb() -> duckdb.DuckDBPyConnection:
     # Opening an in-memory database costs ~20 ms of CPU, more than checking a few thousand
-    # details; each call takes its own cursor of this one (cursors are per-thread safe).
-    return duckdb.connect()
+    # details; each call takes its own cursor of this one (cursors are per-thread safe). As
+    # many threads as Polars has: one in a landing worker process (see assets/landing_work.py).
+    return duckdb.connect(
+        config={"threads": pl.thread_pool_size(), "preserve_insertion_order": True}
+    )
 
 
 def _json_objects(details: pl.Series) -> pl.Series:
-    """True where the text parses as a JSON object (DuckDB's parser, vectorised)."""
-    table = pl.DataFrame({"detail": details}).with_row_index("rid").to_arrow()
+    """True where the text parses as a JSON object (DuckDB's parser, vectorised). A plain
+    projection keeps the rows in order (DuckDB's `preserve_insertion_order`, on by default):
+    no row number to sort by."""
+    table = pl.DataFrame({"detail": details}).to_arrow()
     with _duckdb().cursor() as con:
         con.register("details", table)
         flags = con.sql(
             "select coalesce(json_type(try_cast(detail as json)) = 'OBJECT', false)"
-            " as ok from details order by rid"
+            " as ok from details"
         ).pl()
     return flags["ok"]
 

@@ -58,3 +58,14 @@ def test_every_inbox_path_gets_exactly_one_kind(folder, name):
         assert entry.kind is Kind.REFUSED
         assert isinstance(entry.reason, Quarantine) and entry.detail
         assert entry.service_day is None
+
+
+@fuzz()
+@given(file_names(), st.sampled_from(["00", "59", "60", "99", "05", "09"]))
+def test_classify_reads_a_name_exactly_as_parse_upload_name(name, minute):
+    # classify caches the date-and-hour part of SENT15 (see transforms/inbox.py)
+    for candidate in (name, name[:47] + minute + name[49:], name[:49] + minute + name[51:]):
+        entry = classify(f"S0001/{candidate}", CONTRACTS)
+        parsed = parse_upload_name(candidate)
+        assert entry.name == parsed
+        assert entry.service_day == (parsed.service_day if parsed else None)

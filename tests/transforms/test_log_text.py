@@ -158,3 +158,32 @@ def test_records_of_many_logs_keep_their_upload():
     bodies = [LogBody(u, logs.encode_log(None, [GOOD] * (u + 1)), "utf-8", 2) for u in range(5)]
     parsed = parse_bodies(bodies)
     assert parsed.records.group_by("u").len().sort("u")["len"].to_list() == [1, 2, 3, 4, 5]
+
+
+def test_a_record_needs_exactly_six_fields():
+    lines = [
+        GOOD,
+        GOOD + "\textra",
+        GOOD + "\t",
+        GOOD.rsplit("\t", 1)[0],
+        "\t\t\t\t\t",
+        "\t\t\t\t\t\t",
+    ]
+    _split, parsed = parse(logs.encode_log(logs.build_header(TMID, "PC"), lines))
+    got = [(r["line_no"], r["reason"]) for r in parsed.rejects.to_dicts()]
+    assert got == [(3, R.FIELD_COUNT), (4, R.FIELD_COUNT), (5, R.FIELD_COUNT), (6, R.BAD_TIME),
+                   (7, R.FIELD_COUNT)]  # fmt: skip
+    assert parsed.records["line_no"].to_list() == [2]
+
+
+def test_one_undecodable_body_leaves_the_other_bodies_of_the_batch_as_they_are():
+    good = logs.encode_log(None, [GOOD, GOOD])
+    bad = logs.encode_log(None, [GOOD, b"\xff\xfe\t" + GOOD.encode(), GOOD])
+    cp932 = logs.encode_log(None, [GOOD], charset="cp932")
+    bodies = [LogBody(0, good, "utf-8", 2), LogBody(1, bad, "utf-8", 2),
+              LogBody(2, cp932, "cp932", 2), LogBody(3, good, "utf-8", 5)]  # fmt: skip
+    parsed = parse_bodies(bodies)
+    assert list(zip(parsed.records["u"], parsed.records["line_no"], strict=True)) == [
+        (0, 2), (0, 3), (1, 2), (1, 4), (2, 2), (3, 5), (3, 6)
+    ]  # fmt: skip
+    assert parsed.rejects.rows() == [(1, 3, R.UNDECODABLE, b"\xff\xfe\t" + GOOD.encode())]
