@@ -3,10 +3,12 @@ asset-ledger exports. The coordination between `storage/` (every read and write)
 (every aggregate) and `transforms/dashboard.py`; `assets/dashboard.py` only calls and reports.
 
 A contract-day build reads only that contract's raw partitions of the day (and each
-terminal's previous upload day, for its status), runs every `sql/agg_<name>.sql` in one
+terminal's previous upload day, for its status), scans the day's records twice into small
+tables (`sql/dashboard_day_tables.sql`), runs every `sql/agg_<name>.sql` over them in one
 DuckDB connection, and publishes each aggregate as a new file under one build id; readers
-switch to it file by file (`storage/aggregates.py`). Rebuilding gives the same rows from the
-same raw data, in any order of days.
+switch to it file by file (`storage/aggregates.py`). Then each aggregate's compacted copy of
+the contract's current days is rewritten, for the portal. Rebuilding gives the same rows
+from the same raw data, in any order of days.
 """
 
 from __future__ import annotations
@@ -103,9 +105,11 @@ def build_contract_day(
     with dashboard_inputs.open_day(wh, inputs, org_info) as con:
         pending = pending_diag_tmids(inputs.pending_diag_bundles, day)
         con.register("pending_diag", pl.DataFrame({"tmid": pending}, schema={"tmid": pl.String}))
+        con.run_script("dashboard_day_records.sql")
+        con.run_script("dashboard_day_tables.sql")  # the day's only scans of its records
         dates = con.query("dashboard_record_dates.sql", {}).pl()["local_date"].to_list()
         con.set_dates("holiday_dates", japan_holidays(dates)["date"].to_list())
-        con.run_script("dashboard_day_records.sql")
+        con.run_script("dashboard_day_counts.sql")
         for name in layout.AGGREGATES:
             table = con.query(f"agg_{name}.sql", params).to_arrow_table()
             tables[name] = aggregates.conform(name, table)
@@ -113,15 +117,20 @@ def build_contract_day(
         aggregates.write_aggregate(wh, name, sid, day, build_id, table)
         result.rows[name] = table.num_rows
     result.superseded_removed = len(aggregates.remove_superseded(wh, sid, day))
-    _count(wh, result, tables, owners if owners is not None else warehouse.terminal_owners(wh))
+    compact_id = new_build_id(dt.datetime.now(dt.UTC), uuid.uuid4().hex[:8])
+    for name in layout.AGGREGATES:
+        aggregates.write_compact(wh, name, sid, compact_id)
+    owners = owners if owners is not None else warehouse.terminal_owners(wh)
+    _count(
+        dashboard_inputs.read_day_uploads(wh, inputs, ["tmid", "records"]), result, tables, owners
+    )
     return result
 
 
-def _count(wh: Root, result: ContractDay, tables: dict[str, pa.Table], owners: dict) -> None:
+def _count(
+    uploads: pa.Table, result: ContractDay, tables: dict[str, pa.Table], owners: dict
+) -> None:
     """The checks' counts, from the raw store read apart from the build (pyarrow, not SQL)."""
-    uploads = warehouse.read_raw_day(
-        wh, "uploads", result.support_id, result.day, ["tmid", "records"]
-    )
     result.records_claimed = int(pc.sum(uploads["records"]).as_py() or 0)
     result.records_counted = int(pc.sum(tables["event_types"]["records"]).as_py() or 0)
     result.terminals_uploading = len(set(uploads["tmid"].to_pylist()))

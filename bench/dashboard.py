@@ -10,10 +10,12 @@ read of precomputed aggregates.
    (`assets.dashboard_build.build_day`), measured as whole processes (`bench.measure`: wall,
    CPU, peak RSS of the process tree) and inside (the build alone).
 3. Portal: the built day's terminal-activity file is copied to the 89 days before it and to
-   `--extra-contracts` other contracts (what 90 nightly builds leave), then one process runs
-   the 90-day query for one contract and one organisation `--query-runs` times, through
-   `storage.aggregates.read_aggregate` and through the `agg_terminal_activity` view: p50/p95
-   per query, and the process's wall, CPU and peak RSS.
+   `--extra-contracts` other contracts, and each contract's compacted copy written (what 90
+   nightly builds leave), then one process runs the 90-day query for one contract and one
+   organisation `--query-runs` times, through `storage.aggregates.read_aggregate` (first with
+   the process's cache of decoded copies emptied, as on the first read after a build, then
+   again) and through the `agg_terminal_activity` view: p50/p95 per query, and the process's
+   wall, CPU and peak RSS.
 
 `measure(...)` runs steps 2 and 3 on a landed warehouse for `bench/run.py`.
 """
@@ -90,7 +92,9 @@ def measure(
             f"portal: {QUERY} ({query_runs} queries, one process)",
             query["sample"],
             f"read_aggregate p50 {query['read_aggregate']['p50_ms']:.0f} ms / p95 "
-            f"{query['read_aggregate']['p95_ms']:.0f} ms; view p50 "
+            f"{query['read_aggregate']['p95_ms']:.0f} ms (first read after a build: p50 "
+            f"{query['read_aggregate_cold']['p50_ms']:.0f} ms / p95 "
+            f"{query['read_aggregate_cold']['p95_ms']:.0f} ms); view p50 "
             f"{query['view']['p50_ms']:.0f} ms / p95 {query['view']['p95_ms']:.0f} ms",
         ),
     ]
@@ -169,12 +173,14 @@ def _phase_build(wh_path: Path, contracts_file: Path, day: dt.date) -> dict:
 
 def _spread_days(wh_path: Path, contracts_file: Path, day: dt.date, extra_contracts: int) -> None:
     """Copy the current build of the day's terminal activity to the 89 days before it and to
-    other contracts, as 90 nightly builds would have left them (only where nothing is)."""
+    other contracts, as 90 nightly builds would have left them (only where nothing is), with
+    each contract's compacted copy (which every build writes)."""
     import pyarrow as pa
 
     from storage import aggregates, parquet
     from storage.contracts import load_contracts
     from storage.roots import Root
+    from transforms.dashboard import new_build_id
 
     wh = Root(str(wh_path))
     real = {c.support_id for c in load_contracts(str(contracts_file))}
@@ -200,6 +206,9 @@ def _spread_days(wh_path: Path, contracts_file: Path, day: dt.date, extra_contra
                 aggregates.write_aggregate(
                     wh, "terminal_activity", sid, target, part.build_id, moved
                 )
+        for sid in [part.support_id, *extra]:
+            compact_id = new_build_id(dt.datetime.now(dt.UTC), "spread")
+            aggregates.write_compact(wh, "terminal_activity", sid, compact_id)
 
 
 def _phase_query(wh_path: Path, day: dt.date, runs: int) -> dict:
@@ -215,14 +224,18 @@ def _phase_query(wh_path: Path, day: dt.date, runs: int) -> dict:
         "group by all order by count(*) desc, support_id, organisation limit 1",
         [day],
     ).fetchone()
-    timings: dict[str, list[float]] = {"read_aggregate": [], "view": []}
+    timings: dict[str, list[float]] = {"read_aggregate": [], "read_aggregate_cold": [], "view": []}
     rows: dict[str, int] = {}
     for _ in range(runs):
-        started = time.perf_counter()
-        table = aggregates.read_aggregate(
-            wh, "terminal_activity", sid, first, day, where={"organisation": organisation}
-        )
-        timings["read_aggregate"].append(time.perf_counter() - started)
+        # cold: the process has not read the contract's compacted copy yet (a first read
+        # after a build); then the same query again, the copy decoded and kept
+        aggregates.forget_cached_copies()
+        for timing in ("read_aggregate_cold", "read_aggregate"):
+            started = time.perf_counter()
+            table = aggregates.read_aggregate(
+                wh, "terminal_activity", sid, first, day, where={"organisation": organisation}
+            )
+            timings[timing].append(time.perf_counter() - started)
         rows["read_aggregate"] = table.num_rows
         started = time.perf_counter()
         got = con.execute(
@@ -260,7 +273,12 @@ def _print_table(args: argparse.Namespace, records: int, builds: list[dict], que
         f"{max(b['sample'].rss_mib for b in builds):.0f} MiB |"
     )
     sample = query["sample"]
-    for name, label in (("read_aggregate", "`read_aggregate()`"), ("view", "`agg_` view")):
+    labels = {
+        "read_aggregate": "`read_aggregate()`",
+        "read_aggregate_cold": "`read_aggregate()`, first read after a build",
+        "view": "`agg_` view",
+    }
+    for name, label in labels.items():
         q = query[name]
         print(
             f"| {QUERY}, {label} | {args.query_runs} | {q['p50_ms']:.0f} ms | "
@@ -271,8 +289,8 @@ def _print_table(args: argparse.Namespace, records: int, builds: list[dict], que
     print(
         f"\nportal query: {query['support_id']} / {query['organisation']}: "
         f"{query['rows']['read_aggregate']} rows (view: {query['rows']['view']}); "
-        f"build rows {builds[0]['rows']:,}, checks {checks}; the query process runs both "
-        "queries, so its wall, CPU and RSS cover both"
+        f"build rows {builds[0]['rows']:,}, checks {checks}; the query process runs all three "
+        "reads, so its wall, CPU and RSS cover them all"
     )
 
 

@@ -1,14 +1,14 @@
 -- Event types: per service day and type code, the records, terminals and users.
--- Reads day_records (sql/dashboard_day_records.sql); binds $support_id, $day, $build_id.
+-- Reads day_record_groups (sql/dashboard_day_tables.sql); binds $support_id, $day, $build_id.
 
 with records_by_type as (
     select
         type,
         any_value(type_group) as type_group,
-        count(*) as records,
+        sum(records) as records,
         count(distinct tmid) as terminals,
         count(distinct login) filter (where login <> '') as users
-    from day_records
+    from day_record_groups
     group by type
 )
 

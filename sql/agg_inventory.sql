@@ -3,14 +3,14 @@
 -- of installed applications, and the update installed last (latest `installed` date; the
 -- greatest KB on a tie). Terminals that sent no inventory that day have no row. `ips`,
 -- `macs` and `drives` are JSON lists (see storage/aggregates.py).
--- Reads day_records, day_uploads; binds $support_id, $day, $build_id.
+-- Reads day_device_records, day_uploads; binds $support_id, $day, $build_id.
 
 with latest_inventory as (
     select
         tmid,
         first(time order by seq desc, upload_key desc, line_no desc) as inventory_at,
         first(detail order by seq desc, upload_key desc, line_no desc) as detail
-    from day_records
+    from day_device_records
     where type = 'INVENTORY'
     group by tmid
 ),

@@ -1,19 +1,19 @@
 -- Off-hours: per service day and user, records before 07:00, from 22:00, on a weekend and on
 -- a Japanese public holiday (Japan time of each record; a record counts once in every
 -- category it falls in), and `off_hours`, the records in at least one of them.
--- Reads day_records (holidays from the `holidays` package, bound as holiday_dates), org_info;
--- binds $support_id, $day, $build_id.
+-- Reads day_record_counts (sql/dashboard_day_counts.sql: holidays from the `holidays`
+-- package), org_info; binds $support_id, $day, $build_id.
 
 with off_hours_per_user as (
     select
         login,
-        count(*) as records,
-        count(*) filter (where is_before_07) as before_07,
-        count(*) filter (where is_after_22) as after_22,
-        count(*) filter (where is_weekend) as weekend,
-        count(*) filter (where is_holiday) as holiday,
-        count(*) filter (where is_off_hours) as off_hours
-    from day_records
+        sum(records) as records,
+        sum(before_07_records) as before_07,
+        sum(after_22_records) as after_22,
+        coalesce(sum(records) filter (where is_weekend), 0) as weekend,
+        coalesce(sum(records) filter (where is_holiday), 0) as holiday,
+        sum(off_hours_records) as off_hours
+    from day_record_counts
     where login <> ''
     group by login
 )

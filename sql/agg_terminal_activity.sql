@@ -3,7 +3,8 @@
 -- (most records) with that user's organisation.
 -- Active hours: Japan clock hours holding a record other than the agent's own (AGENT,
 -- INVENTORY). `computers` and `users` are JSON lists (see storage/aggregates.py).
--- Reads day_uploads, day_records, org_info; binds $support_id, $day, $build_id.
+-- Reads day_uploads, day_terminal_user_records, day_record_groups, org_info; binds
+-- $support_id, $day, $build_id.
 
 with uploads_per_terminal as (
     select
@@ -30,43 +31,31 @@ computers_per_terminal as (
 records_per_terminal as (
     select
         tmid,
-        count(*) as records,
-        count(*) filter (where type_group = 'power') as power_records,
-        count(*) filter (where type_group = 'session') as session_records,
-        count(*) filter (where type_group = 'app') as app_records,
-        count(*) filter (where type_group = 'file') as file_records,
-        count(*) filter (where type_group = 'print') as print_records,
-        count(*) filter (where type_group = 'web') as web_records,
-        count(*) filter (where type_group = 'mail') as mail_records,
-        count(*) filter (where type_group = 'usb') as usb_records,
-        count(*) filter (where type_group = 'clipboard') as clipboard_records,
-        count(*) filter (where type_group = 'share') as share_records,
-        count(*) filter (where type_group = 'agent') as agent_records,
-        count(*) filter (where type_group = 'other') as other_records,
-        min(time) as first_record_at,
-        max(time) as last_record_at,
-        count(*) filter (where is_off_hours) as off_hours_records
-    from day_records
+        sum(columns('records$')),
+        min(first_record_at) as first_record_at,
+        max(last_record_at) as last_record_at
+    from day_terminal_user_records
     group by tmid
 ),
 
+-- Japan clock hours holding a record other than the agent's own, per date (bit h: hh:00).
 active_clock_hours as (
-    select distinct tmid, date_trunc('hour', local_time) as clock_hour
-    from day_records
+    select tmid, local_date, bit_or(clock_hours) as clock_hours
+    from day_record_groups
     where type_group <> 'agent'
+    group by tmid, local_date
 ),
 
 active_hours_per_terminal as (
-    select tmid, count(*) as active_hours
+    select tmid, sum(bit_count(clock_hours)) as active_hours
     from active_clock_hours
     group by tmid
 ),
 
 records_per_terminal_user as (
-    select tmid, login, count(*) as records
-    from day_records
+    select tmid, login, records
+    from day_terminal_user_records
     where login <> ''
-    group by tmid, login
 ),
 
 users_per_terminal as (

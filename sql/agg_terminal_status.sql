@@ -11,7 +11,8 @@
 --                             the day's seqs in order, the first measured from the
 --                             last seq of the terminal's previous upload day (unless that is
 --                             not below the day's first seq, e.g. after a reinstall)
--- Reads day_uploads, day_records, history_uploads, history_records, pending_diag;
+-- Reads day_uploads, day_record_groups, day_device_records, history_uploads,
+-- history_records, pending_diag;
 -- binds $support_id, $day, $build_id.
 
 with uploads_today as (
@@ -37,14 +38,14 @@ uploads_before as (
 ),
 
 records_today as (
-    select tmid, count(*) as records
-    from day_records
+    select tmid, sum(records) as records
+    from day_record_groups
     group by tmid
 ),
 
 agent_records as (
     select tmid, seq, upload_key, line_no, detail
-    from day_records
+    from day_device_records
     where type = 'AGENT'
     union all
     select tmid, seq, upload_key, line_no, detail
@@ -65,10 +66,10 @@ agent_states as (
 seq_ranges_today as (
     select
         tmid,
-        cast(min(seq) as hugeint) as first_seq,
-        cast(max(seq) as hugeint) as last_seq,
-        count(*) as seqs
-    from day_records
+        cast(min(first_seq) as hugeint) as first_seq,
+        cast(max(last_seq) as hugeint) as last_seq,
+        sum(records) as seqs
+    from day_record_groups
     group by tmid
 ),
 

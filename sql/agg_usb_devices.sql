@@ -1,7 +1,8 @@
 -- USB devices: per service day and device `VID:PID:serial` (VID and PID upper-cased), its
 -- name (the latest non-empty one) and class, the terminals and users it met, connects,
 -- disconnects, blocks, and the first and last time it was seen.
--- Reads day_records; binds $support_id, $day, $build_id.
+-- Reads day_device_records (sql/dashboard_day_tables.sql); binds $support_id, $day,
+-- $build_id.
 
 with usb_events as (
     select
@@ -15,7 +16,7 @@ with usb_events as (
         coalesce(json_extract_string(detail, '$.serial'), '') as serial,
         nullif(json_extract_string(detail, '$.name'), '') as name,
         nullif(json_extract_string(detail, '$.class'), '') as device_class
-    from day_records
+    from day_device_records
     where type in ('USB_CONNECT', 'USB_DISCONNECT', 'USB_BLOCKED')
 ),
 

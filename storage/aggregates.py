@@ -12,19 +12,31 @@ Superseded files are deleted only once they have been superseded for `SUPERSEDED
 time), so that a reader that chose them just before the rebuild can still open them. The ten
 aggregates of a day each switch on their own (one file each), not together; see
 docs/decisions.md.
+
+The portal's path (`read_aggregate`) reads pyarrow, not DuckDB, and mostly one file per
+aggregate and contract: a compacted copy of the contract's current builds (`write_compact`,
+after each build). It still decides which build of each day is current from the listing, and
+takes a day from the copy only if the copy holds exactly that build.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import posixpath
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
-from storage import duck, layout, parquet
+from storage import crypto, layout, parquet
 from storage.roots import Root
 
 SUPERSEDED_GRACE = dt.timedelta(minutes=10)
@@ -234,11 +246,16 @@ SCHEMAS: dict[str, pa.Schema] = {
 assert tuple(SCHEMAS) == layout.AGGREGATES
 
 
+def json_columns(name: str) -> list[str]:
+    """The aggregate's list columns stored as JSON text (`users` is a count elsewhere)."""
+    return [f.name for f in SCHEMAS[name] if f.name in JSON_LISTS and f.type == STR]
+
+
 def view_schema(name: str) -> pa.Schema:
     """The aggregate's columns as readers get them (JSON lists parsed)."""
-    schema = SCHEMAS[name]
+    lists = json_columns(name)
     return pa.schema(
-        [pa.field(f.name, JSON_LISTS[f.name][1]) if f.name in JSON_LISTS else f for f in schema]
+        [pa.field(f.name, JSON_LISTS[f.name][1]) if f.name in lists else f for f in SCHEMAS[name]]
     )
 
 
@@ -354,13 +371,20 @@ def remove_superseded(
         if day is not None:
             parts = [p for p in parts if p.day == day]
         doomed += [p.rel for p in superseded_parts(parts, now, grace)]
-        doomed += [
-            rel
-            for rel, modified in files
-            if ".tmp-" in posixpath.basename(rel) and now - modified >= grace.total_seconds()
-        ]
+        doomed += _stale_temporaries(files, now, grace)
     warehouse.delete_many(doomed)
     return doomed
+
+
+def _stale_temporaries(
+    files: list[tuple[str, float]], now: float, grace: dt.timedelta = SUPERSEDED_GRACE
+) -> list[str]:
+    """Hidden temporaries that killed writers left, once no running writer can own them."""
+    return [
+        rel
+        for rel, modified in files
+        if ".tmp-" in posixpath.basename(rel) and now - modified >= grace.total_seconds()
+    ]
 
 
 def _files_with_times(warehouse: Root, top: str) -> list[tuple[str, float]]:
@@ -374,6 +398,173 @@ def _files_with_times(warehouse: Root, top: str) -> list[tuple[str, float]]:
 def _mtime(info: dict) -> float:
     stamp = info.get("mtime") or info.get("LastModified") or info.get("created") or 0
     return float(stamp.timestamp()) if hasattr(stamp, "timestamp") else float(stamp)
+
+
+# -- the contract's compacted copy -----------------------------------------------------------
+#
+# The portal reads 90 days of one contract at once, and opening a small encrypted Parquet file
+# costs milliseconds (its footer, one decryption per column chunk): 90 day files cost more than
+# the query's whole budget. So after each build every aggregate's current builds of the
+# contract are copied into one file, with the list columns already parsed and, in its
+# metadata, which build of which day it holds. The copy is a cache, never the truth: a reader
+# lists the day folders as before and takes a day from the copy only if the copy holds that
+# day's current build (a build is never rewritten, so its rows are the same in both places),
+# reading the day's own file otherwise (a rebuild newer than the copy, a copy killed before it
+# was written, a day written by something else). Copies are written once, atomically, and a
+# superseded one is deleted after SUPERSEDED_GRACE, as builds are.
+
+_COMPACT_DAYS = b"it360_compact_days"  # metadata key: JSON {day: build_id} of the copy
+
+# A copy is never rewritten (a new copy gets a new name), so a process keeps the copies it
+# read, decoded, up to COPY_CACHE_BYTES: a portal process reads the same contracts again and
+# again, and decoding a copy is most of a read's cost. Keyed by the file and the warehouse
+# key, so a key change never serves what the old key decrypted.
+COPY_CACHE_BYTES = 256 << 20
+
+
+class _CopyCache:
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.tables: OrderedDict[tuple, tuple[pa.Table, dict[dt.date, str]]] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, warehouse: Root, rel: str, name: str) -> tuple[pa.Table, dict[dt.date, str]]:
+        key = (warehouse.url(rel), crypto.key_from_env())
+        with self.lock:
+            if key in self.tables:
+                self.tables.move_to_end(key)
+                return self.tables[key]
+        found = _read_compact(warehouse, rel, name, dictionary=True)
+        with self.lock:
+            self.tables[key] = found
+            while sum(t.nbytes for t, _ in self.tables.values()) > self.limit:
+                self.tables.popitem(last=False)
+        return found
+
+
+_copy_cache = _CopyCache(COPY_CACHE_BYTES)
+
+
+def forget_cached_copies() -> None:
+    """Empty this process's cache of decoded copies (what a first read after a build costs)."""
+    with _copy_cache.lock:
+        _copy_cache.tables.clear()
+
+
+def write_compact(warehouse: Root, name: str, support_id: str, compact_id: str) -> str:
+    """Copy the current build of every day of one aggregate of one contract into a new file
+    (`compact_id` must sort after earlier copies' ids), reusing the newest copy's days that
+    are still current; then delete the contract's copies superseded for SUPERSEDED_GRACE (so
+    only this does: `remove_superseded` leaves copies alone). Returns its path."""
+    builds = _files_with_times(warehouse, layout.agg_contract(name, support_id))
+    parts = current_parts(_parts_of(name, builds))
+    files = _files_with_times(warehouse, layout.agg_compact_folder(name, support_id))
+    pieces, todo = [], parts
+    compacts = [rel for rel, _ in files if layout.is_agg_compact(rel)]
+    if compacts:
+        with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: read every day
+            previous, held = _read_compact(warehouse, compacts[-1], name)
+            kept = {p.day for p in parts if held.get(p.day) == p.build_id}
+            pieces.append(_of_days(previous, kept))
+            todo = [p for p in parts if p.day not in kept]
+    pieces += _read_parts(warehouse, name, todo, view_schema(name).names)
+    table = _by_day(pa.concat_tables(pieces) if pieces else view_schema(name).empty_table())
+    days = json.dumps({p.day.isoformat(): p.build_id for p in parts}, sort_keys=True)
+    rel = layout.agg_compact(name, support_id, compact_id)
+    parquet.write_table(warehouse, rel, table.replace_schema_metadata({_COMPACT_DAYS: days}))
+    now = time.time()
+    files.append((rel, now))
+    warehouse.delete_many(_superseded_compacts(files, now) + _stale_temporaries(files, now))
+    return rel
+
+
+def _superseded_compacts(
+    files: list[tuple[str, float]], now: float, grace: dt.timedelta = SUPERSEDED_GRACE
+) -> list[str]:
+    """Copies of a contract that a newer copy replaced at least `grace` ago."""
+    by_contract: dict[str, list[tuple[str, float]]] = {}
+    for rel, modified in files:
+        if layout.is_agg_compact(rel):
+            by_contract.setdefault(posixpath.dirname(rel), []).append((rel, modified))
+    old = []
+    for copies in by_contract.values():
+        copies.sort()
+        for i, (rel, _) in enumerate(copies[:-1]):
+            replaced_at = min(modified for _, modified in copies[i + 1 :])
+            if now - replaced_at >= grace.total_seconds():
+                old.append(rel)
+    return old
+
+
+def _read_compact(
+    warehouse: Root, rel: str, name: str, dictionary: bool = False
+) -> tuple[pa.Table, dict[dt.date, str]]:
+    """A compacted copy, and which build of which day it holds. A copy written with other
+    columns (before a schema change) holds nothing: its days are read from their files."""
+    schema = view_schema(name)
+    try:
+        table, metadata = _read_file(warehouse, rel, schema.names, dictionary)
+    except (pa.ArrowInvalid, KeyError):
+        return schema.empty_table(), {}
+    for field in schema:
+        stored = table.schema.field(field.name).type
+        if (stored.value_type if pa.types.is_dictionary(stored) else stored) != field.type:
+            return schema.empty_table(), {}
+    held = json.loads((metadata or {}).get(_COMPACT_DAYS, b"{}"))
+    return table, {dt.date.fromisoformat(day): build for day, build in held.items()}
+
+
+def _read_parts(
+    warehouse: Root, name: str, parts: list[Part], columns: list[str]
+) -> list[pa.Table]:
+    """Day files, their list columns parsed (as the compacted copy holds them)."""
+
+    def read(part: Part) -> pa.Table:
+        return _parse_lists(_read_file(warehouse, part.rel, columns)[0], name)
+
+    if len(parts) < 2:
+        return [read(p) for p in parts]
+    with ThreadPoolExecutor(min(8, len(parts))) as pool:
+        return list(pool.map(read, parts))
+
+
+def _read_file(
+    warehouse: Root, rel: str, columns: list[str], dictionary: bool = False
+) -> tuple[pa.Table, dict[bytes, bytes] | None]:
+    """One aggregate file, decrypted, read whole into memory first (pyarrow on a Python file
+    object makes a call per small read). `dictionary` keeps text columns dictionary-encoded:
+    decoding 90 days of repeated names costs more than the rest of a portal read."""
+    data = warehouse.read_bytes(rel)
+    try:
+        file = pq.ParquetFile(
+            pa.BufferReader(data),
+            decryption_properties=crypto.decryption_properties(),
+            read_dictionary=[c for c in columns if c not in JSON_LISTS] if dictionary else None,
+        )
+        table = file.read(columns=columns)
+    except OSError as exc:
+        raise crypto.explain_read_error(exc, warehouse.url(rel)) from exc
+    return table.select(columns), file.schema_arrow.metadata
+
+
+def _parse_lists(table: pa.Table, name: str) -> pa.Table:
+    """The JSON text list columns of a stored aggregate as typed lists (`view_schema`)."""
+    schema = view_schema(name)
+    for column in [c for c in table.column_names if c in json_columns(name)]:
+        field = schema.field(column)
+        values = [None if v is None else json.loads(v) for v in table[column].to_pylist()]
+        index = table.schema.get_field_index(column)
+        table = table.set_column(index, field, pa.array(values, field.type))
+    return table
+
+
+def _of_days(table: pa.Table, days: Iterable[dt.date]) -> pa.Table:
+    return table.filter(pc.is_in(table["day"], value_set=pa.array(sorted(days), pa.date32())))
+
+
+def _by_day(table: pa.Table) -> pa.Table:
+    """Rows ordered by day, each day's rows in their file's order (Arrow's sort is stable)."""
+    return table.take(pc.sort_indices(table["day"]))
 
 
 # -- the portal's read path ------------------------------------------------------------------
@@ -393,13 +584,14 @@ def read_aggregate(
 
     This is the portal's read path. It reads precomputed aggregates only (never the raw
     store), of one contract only, and only the current build of each day: it lists the
-    contract's builds, picks the greatest build id per day, and reads exactly those files.
-    It takes no lock; a pipeline rebuilding a day meanwhile is invisible until its file is
-    complete, and the file this call chose stays readable for `SUPERSEDED_GRACE`.
+    contract's builds, picks the greatest build id per day, and reads those builds' rows
+    (from the contract's compacted copy when it holds them, else from their own files). It
+    takes no lock; a pipeline rebuilding a day meanwhile is invisible until its file is
+    complete, and the files this call chose stay readable for `SUPERSEDED_GRACE`.
 
     `where` keeps rows whose columns equal the given values (`{"organisation": "経理部"}`);
-    `columns` selects columns (default: all). Values are bound as parameters; column names
-    must be the aggregate's own (`SCHEMAS[name]`).
+    `columns` selects columns (default: all). Rows come ordered by day. Column names must be
+    the aggregate's own (`SCHEMAS[name]`).
 
         read_aggregate(Root(os.environ["IT360_WAREHOUSE"]), "terminal_activity", "S0001",
                        date(2024, 1, 1), date(2024, 3, 31), where={"organisation": "経理部"})
@@ -410,29 +602,50 @@ def read_aggregate(
     unknown = [c for c in [*wanted, *where] if c not in schema.names]
     if unknown:
         raise ValueError(f"{name} has no column {unknown[0]!r}")
-    if any(c in JSON_LISTS for c in where):
+    if any(c in json_columns(name) for c in where):
         raise ValueError("list columns cannot be compared with `where`")
+    # File names only (no times): locally a plain directory walk, on S3 one listing.
+    listing = warehouse.list_sizes(layout.agg_contract(name, support_id))
     parts = [
         p
-        for p in current_parts(list_parts(warehouse, name, support_id))
+        for p in current_parts(_parts_of(name, [(rel, 0.0) for rel in listing]))
         if first_day <= p.day <= last_day
     ]
     if not parts:
         return schema.empty_table().select(wanted)
-    conditions = " and ".join(f'"{c}" = $value_{i}' for i, c in enumerate(where))
-    select = ", ".join(
-        f'from_json("{c}", \'{JSON_LISTS[c][0]}\') as "{c}"' if c in JSON_LISTS else f'"{c}"'
-        for c in wanted
-    )
-    sql = f"select {select} from warehouse_parquet($files)"
-    if conditions:
-        sql += f" where {conditions}"
-    sql += " order by day"
-    con = duck.open_connection(warehouse)
-    try:
-        params = {f"value_{i}": value for i, value in enumerate(where.values())}
-        params["files"] = [warehouse.url(p.rel) for p in parts]
-        table = con.sql(sql, params=params).to_arrow_table()
-    finally:
-        con.close()
-    return table.cast(pa.schema([schema.field(c) for c in wanted]))
+    needed = [c for c in schema.names if c in wanted or c in where or c == "day"]
+    out = pa.schema([schema.field(c) for c in needed])
+    pieces, todo = [], parts
+    copies = warehouse.list_sizes(layout.agg_compact_folder(name, support_id))
+    compacts = sorted(rel for rel in copies if layout.is_agg_compact(rel))
+    if compacts:
+        with contextlib.suppress(FileNotFoundError):  # deleted meanwhile: read the day files
+            copy, held = _copy_cache.get(warehouse, compacts[-1], name)
+            kept = {p.day for p in parts if held.get(p.day) == p.build_id}
+            days = pc.is_in(copy["day"], value_set=pa.array(sorted(kept), pa.date32()))
+            pieces.append(_matching(copy.select(needed), where, days).cast(out))
+            todo = [p for p in parts if p.day not in kept]
+    pieces += [_matching(t, where).cast(out) for t in _read_parts(warehouse, name, todo, needed)]
+    table = pa.concat_tables(pieces)
+    # One piece is already in day order: the copy is sorted by day, a day file is one day.
+    return (table if len(pieces) == 1 else _by_day(table)).select(wanted)
+
+
+def _matching(
+    table: pa.Table, where: dict[str, object], mask: pa.ChunkedArray | None = None
+) -> pa.Table:
+    """The rows (of `mask`) whose columns equal the values (SQL `=`: null matches nothing)."""
+    for column, value in where.items():
+        equal = _equal(table[column], value)
+        mask = equal if mask is None else pc.and_(mask, equal)
+    return table if mask is None else table.filter(mask)
+
+
+def _equal(values: pa.ChunkedArray, value: object) -> pa.ChunkedArray:
+    """values = value, row by row; a dictionary column is compared through its dictionary
+    (the distinct values), not decoded row by row."""
+    if not pa.types.is_dictionary(values.type):
+        return pc.equal(values, pa.scalar(value).cast(values.type))
+    scalar = pa.scalar(value).cast(values.type.value_type)
+    chunks = [pc.take(pc.equal(c.dictionary, scalar), c.indices) for c in values.chunks]
+    return pa.chunked_array(chunks, pa.bool_())

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
-from storage import duck, layout, parquet, warehouse
+from storage import crypto, duck, layout, parquet, schemas, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
 
@@ -71,6 +73,23 @@ def day_inputs(wh: Root, support_id: str, day: dt.date) -> DayInputs:
     )
 
 
+def read_day_uploads(wh: Root, inputs: DayInputs, columns: list[str]) -> pa.Table:
+    """The day's uploads (some columns) read with pyarrow, apart from the build's SQL: what
+    the build's checks compare with. A day has a file per terminal: each is read whole into
+    memory (pyarrow on a Python file object makes a call per small read), a batch at a time
+    (concurrently on S3)."""
+    decryption = crypto.decryption_properties()
+    tables = [schemas.TABLES["uploads"].empty_table().select(columns)]
+    for start in range(0, len(inputs.upload_parts), 256):
+        for rel, data in wh.read_many(inputs.upload_parts[start : start + 256]).items():
+            try:
+                file = pq.ParquetFile(pa.BufferReader(data), decryption_properties=decryption)
+                tables.append(file.read(columns=columns, use_threads=False))
+            except OSError as exc:
+                raise crypto.explain_read_error(exc, wh.url(rel)) from exc
+    return pa.concat_tables(tables)
+
+
 def previous_upload_days(
     wh: Root, support_id: str, day: dt.date, depth: int = 2
 ) -> dict[str, list[dt.date]]:
@@ -116,9 +135,10 @@ def open_day(wh: Root, inputs: DayInputs, org_info: pl.DataFrame) -> Iterator[Da
     """A DuckDB connection holding one contract-day's inputs as the views and tables the
     `sql/agg_*.sql` files read (see sql/dashboard_inputs.sql).
 
-    Every aggregate scans the day's records again, so on an object store the record files
-    are first copied to a local temporary folder (concurrently, a bounded batch at a time):
-    ten scans then cost one download. The uploads' few columns are read in place, once."""
+    The build scans the day's records twice (sql/dashboard_day_tables.sql), so on an object
+    store the record files are first copied to a local temporary folder (concurrently, a
+    bounded batch at a time): both scans then cost one download. The uploads' few columns
+    are read in place, once."""
     con = duck.open_connection(wh)
     with contextlib.ExitStack() as stack:
         stack.callback(con.close)

@@ -136,8 +136,8 @@ def delivery_folder(support_id: str) -> str:
 # -- dashboard aggregates (90 days) ------------------------------------------------------
 #
 #    agg/<name>/support_id=<S>/day=<D>/part-<build>.parquet   one file per build of a day
-#    agg/<name>/support_id=<S>/compact-<id>.parquet     a copy of the contract's current
-#                                                       builds, all days in one file
+#    agg/_compact/<name>/support_id=<S>/compact-<id>.parquet   a copy of the contract's
+#                                               current builds, all days in one file
 #    exports/ledger/<S>/ledger.csv      (in the delivery root)  the asset-ledger export
 #
 # A build never rewrites a file: it adds `part-<build>.parquet` beside the day's earlier
@@ -186,8 +186,13 @@ def build_id_of_part(rel: str) -> str:
     return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
 
 
+def agg_compact_folder(name: str, support_id: str) -> str:
+    """Outside the aggregate's own folder, which holds day folders only."""
+    return f"agg/_compact/{name}/support_id={support_id}"
+
+
 def agg_compact(name: str, support_id: str, compact_id: str) -> str:
-    return f"{agg_contract(name, support_id)}/compact-{compact_id}.parquet"
+    return f"{agg_compact_folder(name, support_id)}/compact-{compact_id}.parquet"
 
 
 def is_agg_compact(rel: str) -> bool:

@@ -9,11 +9,13 @@ import sys
 import time
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 
 from assets import dashboard_build
 from samples.logs import build_header, build_record, build_upload_zip, encode_log
-from storage import aggregates, duck, layout
+from storage import aggregates, duck, layout, parquet
 from storage.contracts import Contract, load_contracts
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, T2, land_fixture, upload_name
@@ -140,6 +142,56 @@ def test_an_unreadable_organisation_file_is_reported_and_the_day_still_builds(ha
     assert con.execute(
         "select count(*), count(name) from agg_user_activity where day = ?", [DAY1]
     ).fetchone() == (3, 0)
+
+
+def test_the_portal_reads_a_rebuild_that_its_compacted_copy_does_not_hold(hand):
+    _base, wh, contracts = hand
+    for day in (DAY1, DAY2):
+        dashboard_build.build_day(wh, contracts, day)
+    before = aggregates.read_aggregate(wh, "terminal_activity", "S1", DAY1, DAY2)
+    # A rebuild of the 15th killed after its file and before the copy: the copy is stale.
+    (current,) = aggregates.list_parts(wh, "terminal_activity", "S1", DAY2)
+    later = f"{current.build_id}-later"
+    stored = parquet.read_table(wh, current.rel)
+    rebuilt = stored.set_column(
+        stored.schema.get_field_index("uploads"), "uploads", pc.add(stored["uploads"], 100)
+    ).set_column(
+        stored.schema.get_field_index("build_id"), "build_id", pa.array([later] * len(stored))
+    )
+    aggregates.write_aggregate(wh, "terminal_activity", "S1", DAY2, later, rebuilt)
+    after = aggregates.read_aggregate(wh, "terminal_activity", "S1", DAY1, DAY2)
+    bumped = [
+        u + 100 * (d == DAY2)
+        for u, d in zip(before["uploads"].to_pylist(), before["day"].to_pylist(), strict=True)
+    ]
+    assert after["uploads"].to_pylist() == bumped
+    assert after.drop_columns(["uploads", "build_id"]).equals(
+        before.drop_columns(["uploads", "build_id"])
+    )
+    assert {
+        b
+        for b, d in zip(after["build_id"].to_pylist(), after["day"].to_pylist(), strict=True)
+        if d == DAY2
+    } == {later}
+    # The next copy holds it; reads through it give the same rows, and `where` works on both.
+    aggregates.write_compact(wh, "terminal_activity", "S1", "99991231T000000000000Z-test")
+    assert aggregates.read_aggregate(wh, "terminal_activity", "S1", DAY1, DAY2).equals(after)
+    organisation = after["organisation"][0].as_py()
+    assert organisation is not None
+    got = aggregates.read_aggregate(
+        wh,
+        "terminal_activity",
+        "S1",
+        DAY1,
+        DAY2,
+        where={"organisation": organisation},
+        columns=["day", "tmid", "users"],
+    )
+    assert got.to_pylist() == [
+        {"day": r["day"], "tmid": r["tmid"], "users": r["users"]}
+        for r in after.to_pylist()
+        if r["organisation"] == organisation
+    ]
 
 
 def test_a_reader_process_never_sees_half_a_day_while_it_is_rebuilt(hand, tmp_path):

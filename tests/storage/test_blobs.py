@@ -11,9 +11,7 @@ from storage.roots import Root
 from tests.assets.landing_helpers import land_all
 
 
-def test_a_blob_round_trips_in_chunks_and_is_not_readable_without_the_key(
-    tmp_path, monkeypatch
-):
+def test_a_blob_round_trips_in_chunks_and_is_not_readable_without_the_key(tmp_path, monkeypatch):
     monkeypatch.setattr(blobs, "CHUNK", 1000)
     root = Root(str(tmp_path))
     data = b"KEIRI-PC01 confidential " * 300  # 7,200 bytes: eight chunks
@@ -33,9 +31,7 @@ def test_the_blob_command_writes_the_plain_bytes(tmp_path):
     assert (tmp_path / "out").read_bytes() == b"plain bytes"
 
 
-def test_a_file_too_large_for_a_row_is_kept_whole_as_a_blob_named_by_a_digest(
-    sample, monkeypatch
-):
+def test_a_file_too_large_for_a_row_is_kept_whole_as_a_blob_named_by_a_digest(sample, monkeypatch):
     """The size limit lowered so that every upload of the sample is 'too large'."""
     base, manifest = sample
     monkeypatch.setattr(assets.landing, "MAX_ZIP_BYTES", 200)
