@@ -15,7 +15,7 @@ from pipelines import notices
 from pipelines.jobs import land_uploads
 from pipelines.partitions import FIRST_SERVICE_DAY, service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
-from storage import layout, publications, warehouse
+from storage import layout, publications, upload_bytes
 from storage.contracts import Contract
 from transforms.inbox import Kind, classify
 from transforms.service_day import JST, service_day_of_instant
@@ -154,7 +154,7 @@ def missing_daily_files(
                     continue
                 missing.append((contract, day, deadline, "published, but not in the folder"))
                 continue
-            landed = warehouse.upload_meta(roots.warehouse, sid, day, columns=["upload_key"])
+            landed = upload_bytes.upload_meta(roots.warehouse, sid, day, columns=["upload_key"])
             pending = sum(1 for e in waiting if e.kind is Kind.UPLOAD and e.service_day == day)
             if landed.num_rows or pending:
                 missing.append(

@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage import crypto, duck, layout, parquet, schemas, warehouse
+from storage import crypto, duck, layout, parquet, schemas, upload_bytes, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
 
@@ -98,7 +98,7 @@ def previous_upload_days(
     names alone, walking back one day at a time until every terminal has them."""
     owned = {t for t, s in warehouse.terminal_owners(wh).items() if s == support_id}
     earliest = day - dt.timedelta(days=HISTORY_DAYS)
-    days = [d for d in warehouse.raw_days(wh, support_id) if earliest <= d < day]
+    days = [d for d in upload_bytes.raw_days(wh, support_id) if earliest <= d < day]
     found: dict[str, list[dt.date]] = {}
     complete = 0
     for before in sorted(days, reverse=True):

@@ -11,13 +11,6 @@ import pyarrow.compute as pc
 from storage import aggregates, layout, parquet, publications, schemas
 from storage.roots import Root
 
-# The uploads reads of the deliverables (metadata, original ZIP bytes) live in
-# `storage/upload_bytes.py`, which imports no DuckDB; still importable from here.
-from storage.upload_bytes import UPLOAD_META as UPLOAD_META
-from storage.upload_bytes import UploadBytes as UploadBytes
-from storage.upload_bytes import raw_days as raw_days
-from storage.upload_bytes import upload_meta as upload_meta
-
 
 def landed_sha(warehouse: Root, support_id: str, day: dt.date, tmids: set[str]) -> dict[str, str]:
     """upload_key -> sha256 of every landed upload of these TMIDs on that day.

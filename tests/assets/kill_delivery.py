@@ -9,14 +9,14 @@ import signal
 import sys
 
 from assets import deliverables as dl
-from storage import warehouse
+from storage import upload_bytes
 from storage.contracts import Contract
 from storage.notices import OutboxSender
 from storage.roots import Root
 
 wh_uri, delivery_uri, support_id, tmid, computer, now, kill_after = sys.argv[1:8]
 fetched = 0
-original = warehouse.UploadBytes.__call__
+original = upload_bytes.UploadBytes.__call__
 
 
 def fetch_then_die(self, ref):
@@ -27,7 +27,7 @@ def fetch_then_die(self, ref):
     return original(self, ref)
 
 
-warehouse.UploadBytes.__call__ = fetch_then_die
+upload_bytes.UploadBytes.__call__ = fetch_then_die
 contract = Contract(support_id, True, None, None, None)
 wh = Root(wh_uri)
 dl.spot_1_year(
