@@ -202,12 +202,17 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
 def _json_objects(details: pl.Series) -> pl.Series:
     """True where the text parses as a JSON object (DuckDB's parser, vectorised). A plain
     projection keeps the rows in order (DuckDB's `preserve_insertion_order`, on by default):
-    no row number to sort by."""
+    no row number to sort by.
+
+    Valid JSON whose first non-blank character is `{` is an object: `json_valid` only
+    validates, about half the cost of casting to JSON and asking its type (which builds the
+    document), with the same answers (tests/transforms/test_records.py)."""
     table = pl.DataFrame({"detail": details}).to_arrow()
     with _duckdb().cursor() as con:
         con.register("details", table)
         flags = con.sql(
-            "select coalesce(json_type(try_cast(detail as json)) = 'OBJECT', false)"
+            "select coalesce(json_valid(detail)"
+            " and starts_with(ltrim(detail, ' ' || chr(9) || chr(10) || chr(13)), '{'), false)"
             " as ok from details"
         ).pl()
     return flags["ok"]

@@ -144,6 +144,50 @@ def test_each_bad_record_gets_its_reason_and_keeps_its_raw_bytes():
     ]
 
 
+# Details on the edge of "a JSON object": blanks around it, lenient forms DuckDB's parser
+# takes, and near misses. The verdict must be DuckDB's own typed parse of each.
+EDGE_DETAILS = [
+    "{}",
+    " {}",
+    "{}  ",
+    '  {"a":1} ',
+    '{"a" :1 }',
+    '{"a":NaN}',
+    '{"a":1,}',
+    '{"a":1e999}',
+    '{"a":01}',
+    '{"a":1}x',
+    "{} {}",
+    "[]",
+    '"{"',
+    "nul",
+    "{/*c*/}",
+    "{'a':1}",
+    '{"a":"\\ud800"}',
+    '{"a":"\x01"}',
+    "\ufeff{}",
+    '{"a":1}\x00',
+    '{"a":{"b":[1,{}]}}',
+    '{"あ":"見積"}',
+]
+
+
+def test_the_json_object_check_agrees_with_duckdbs_typed_parse():
+    import duckdb
+
+    typed = duckdb.sql(
+        "select coalesce(json_type(try_cast(d as json)) = 'OBJECT', false) from"
+        " (select unnest($d) as d, generate_subscripts($d, 1) as i) order by i",
+        params={"d": EDGE_DETAILS},
+    ).fetchall()
+    lines = [logs.build_record(T, i, "X", "", "", d) for i, d in enumerate(EDGE_DETAILS)]
+    _split, parsed = parse(logs.encode_log(logs.build_header(TMID, "PC"), lines))
+    rejected = {r["line_no"] for r in parsed.rejects.to_dicts()}
+    got = [(d, 2 + i not in rejected) for i, d in enumerate(EDGE_DETAILS)]
+    assert got == [(d, ok) for d, (ok,) in zip(EDGE_DETAILS, typed, strict=True)]
+    assert sum(ok for _d, ok in got) >= 8  # both kinds are exercised
+
+
 def test_cp932_rejects_keep_bytes_that_do_not_round_trip():
     # 0xED40 (NEC-selected IBM extension) decodes to U+7E8A, which encodes back as 0xFA5C:
     # a reject must keep the bytes the agent wrote, not a re-encoding.
