@@ -62,6 +62,19 @@ def main() -> None:
         f"landed {args.day}: {report.files_seen} files ({outcomes}), {report.records} records,"
         f" {report.rejects} rejects, {report.batches} batches in {seconds:.2f}s"
     )
+    print(_cpu_split())
+
+
+def _cpu_split() -> str:
+    """CPU of the landing process itself and of its (finished) worker processes."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (
+        f"CPU s: landing process {own.ru_utime:.2f} user + {own.ru_stime:.2f} system,"
+        f" workers {workers.ru_utime:.2f} user + {workers.ru_stime:.2f} system"
+    )
 
 
 if __name__ == "__main__":
