@@ -267,11 +267,9 @@ def conform(name: str, table: pa.Table) -> pa.Table:
 
 def ensure_anchors(warehouse: Root) -> None:
     """Write each aggregate's empty anchor once, so its view binds on a new warehouse."""
-    for name, schema in SCHEMAS.items():
-        rel = layout.agg_anchor(name)
-        warehouse.delete_partial(rel)
-        if not warehouse.exists(rel):
-            parquet.write_table(warehouse, rel, schema.empty_table())
+    parquet.ensure_empty_tables(
+        warehouse, {layout.agg_anchor(name): schema for name, schema in SCHEMAS.items()}
+    )
 
 
 def write_aggregate(

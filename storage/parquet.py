@@ -58,6 +58,16 @@ def write_table(root: Root, rel: str, table: pa.Table) -> None:
     write_file(root, rel, table_to_parquet_bytes(table))
 
 
+def ensure_empty_tables(root: Root, anchors: dict[str, pa.Schema]) -> None:
+    """Write each empty anchor file (path -> schema) that is not there yet, first removing what
+    a killed writer of it left. Anchors give views and readers a table's schema before any
+    data exists (see storage/layout.py)."""
+    for rel, schema in anchors.items():
+        root.delete_partial(rel)
+        if not root.exists(rel):
+            write_table(root, rel, schema.empty_table())
+
+
 def write_file(root: Root, rel: str, data: bytes) -> None:
     """Write bytes made by `table_to_parquet_bytes` (e.g. in a worker process), atomically."""
     root.write_bytes(rel, data)

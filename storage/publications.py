@@ -174,7 +174,4 @@ def ensure_anchors(warehouse: Root) -> None:
         f"expirations/support_id={empty}/part-empty.parquet": EXPIRATION,
         f"late_uploads/support_id={empty}/day=1970-01-01/part-empty.parquet": LATE_UPLOAD,
     }
-    for rel, schema in anchors.items():
-        warehouse.delete_partial(rel)
-        if not warehouse.exists(rel):
-            parquet.write_table(warehouse, rel, schema.empty_table())
+    parquet.ensure_empty_tables(warehouse, anchors)

@@ -61,11 +61,9 @@ ANCHORED = {**schemas.TABLES, "quarantine": schemas.QUARANTINE, "landing_log": s
 
 def ensure_schema_anchors(warehouse: Root) -> None:
     """Write each table's empty anchor file once, so the views work on a new warehouse."""
-    for table, schema in ANCHORED.items():
-        rel = layout.empty_anchor(table)
-        warehouse.delete_partial(rel)
-        if not warehouse.exists(rel):
-            parquet.write_table(warehouse, rel, schema.empty_table())
+    parquet.ensure_empty_tables(
+        warehouse, {layout.empty_anchor(table): schema for table, schema in ANCHORED.items()}
+    )
     publications.ensure_anchors(warehouse)
     aggregates.ensure_anchors(warehouse)
 
