@@ -509,7 +509,15 @@ unlinking its chunk in a plain loop: threads cost more CPU than one loop but wai
 journal together) and about 0.3 s classifying the inbox. `bench.land` prints the landing
 process's own CPU and its workers' apart: on the reference day about 2.7 s and 10 s; of the
 workers' 10 s, about 0.6 s each is start-up (imports of Polars, DuckDB and pyarrow; fsspec
-is not imported in a worker)."""
+is not imported in a worker).
+
+Against the targets: at about 9.5 CPU s on two cores the landing cannot finish in less than
+about 4.8 s, so 2.5x the inflate limit (about 4 s on this machine) needs a quarter less CPU
+and 6x the naive peer (about 2.7 s) half. Each step left is already at its library's speed
+(zlib's inflate, zstd at level 1, Polars' split and strptime, DuckDB's JSON validation); what
+is left to cut is the number of passes over each line (split, then type, then validate, each
+a copy) and the fixed cost per column chunk of many small part files. A single-pass native
+parser and wider part files would be the next steps; neither is built."""
 
 
 def _profile_text(profile: str) -> str:
