@@ -197,10 +197,11 @@ def _summary(storage) -> None:
     ).fetchall():
         print(f"  {kind:13} {storage.delivery}/{path}  ({uploads} uploads, {size} bytes)")
     print(f"\nnotices: {storage.warehouse}/outbox/")
+    key_file = os.environ.get("IT360_KEY_FILE", "<your key file>")
     print(
-        f"analysts: duckdb -c \"set variable warehouse = '{storage.warehouse_root().url()}'; "
-        "set variable warehouse_key = '$(cat $IT360_KEY_FILE)'; "
-        '.read sql/views.sql; from uploads limit 5"'
+        f"analysts: IT360_KEY_FILE={key_file} .venv/bin/python -m storage.duck "
+        f'--warehouse {storage.warehouse_root().url()} "from uploads limit 5"'
+        "   (or the DuckDB command line, see README.md)"
     )
 
 

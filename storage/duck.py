@@ -45,3 +45,36 @@ def connect(warehouse: Root) -> duckdb.DuckDBPyConnection:
     con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
     con.execute(sql_text("views.sql"))
     return con
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m storage.duck [--warehouse ROOT] SQL...`: run SQL over the analyst views and
+    print each result, for a machine without the DuckDB command line (only the Python package
+    is installed). The key comes from `IT360_KEY_FILE` or `IT360_KEY`, as for the pipeline."""
+    import argparse
+    import os
+    import sys
+
+    parser = argparse.ArgumentParser(prog="python -m storage.duck", description=main.__doc__)
+    parser.add_argument(
+        "--warehouse",
+        default=os.environ.get("IT360_WAREHOUSE") or "var/warehouse",
+        help="warehouse root, a folder or s3://bucket/prefix (default: $IT360_WAREHOUSE, "
+        "else var/warehouse)",
+    )
+    parser.add_argument("sql", nargs="+", help="statements, each run in turn")
+    args = parser.parse_args(argv)
+    try:
+        con = connect(Root(args.warehouse))
+    except crypto.WarehouseKeyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for statement in args.sql:
+        relation = con.sql(statement)
+        if relation is not None:
+            relation.show(max_width=200)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

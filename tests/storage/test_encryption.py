@@ -104,3 +104,36 @@ def test_the_duckdb_cli_style_one_liner_needs_the_key(landed):
         [sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True
     )
     assert done.returncode != 0  # without `warehouse_key` nothing can be read
+
+
+def test_the_analyst_command_line_runs_sql_over_the_views(landed, tmp_path):
+    base, _ = landed
+    key_file = tmp_path / "key"
+    key_file.write_text(crypto.key_from_env().hex())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IT360_KEY")}
+    command = [
+        sys.executable,
+        "-m",
+        "storage.duck",
+        "--warehouse",
+        str(base / "warehouse"),
+        "select count(*) as uploads_seen from uploads",
+        "select count(distinct support_id) as contracts_seen from records",
+    ]
+    expected = duckdb_count(base, "select count(*) from uploads")
+    done = subprocess.run(
+        command, cwd=REPO, env={**env, "IT360_KEY_FILE": str(key_file)}, capture_output=True
+    )
+    out = done.stdout.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert "uploads_seen" in out and "contracts_seen" in out
+    assert f" {expected} " in out
+    without_key = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert without_key.returncode == 2
+    assert "no warehouse key" in without_key.stderr
+
+
+def duckdb_count(base: Path, sql: str) -> int:
+    from storage.duck import connect
+
+    return connect(Root(str(base / "warehouse"))).execute(sql).fetchone()[0]
