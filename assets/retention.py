@@ -1,6 +1,7 @@
 """Retention jobs: each deletes whole partitions that left their window and reports them.
 
-    retention_aggregates    dashboard aggregates of days more than 90 days old
+    retention_aggregates    dashboard aggregates of days more than 90 days old (and those days'
+                            rows in the portal's compacted copies)
     retention_raw           raw uploads/records/rejects (and landing logs) of days > 365 days old
     retention_diag          diagnostic bundles 72 hours after they arrived
     retention_quarantine    quarantine partitions (day quarantined) more than 365 days old
@@ -9,6 +10,7 @@ The windows follow the `clock` resource (pinned in tests and replays).
 """
 
 import datetime as dt
+import uuid
 
 import dagster as dg
 
@@ -17,6 +19,7 @@ from storage import aggregates
 from storage import retention as store
 from storage.roots import Root
 from transforms import retention
+from transforms.dashboard import new_build_id
 
 
 def _report(context: dg.OpExecutionContext, removed: list[str], **extra: object) -> dg.Output:
@@ -47,17 +50,28 @@ def retention_aggregates_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
     """Delete dashboard aggregates of service days more than 90 days old (whole day
-    partitions), and aggregate builds that a rebuild superseded."""
+    partitions, then the compacted copies that still hold them), and aggregate builds that a
+    rebuild superseded."""
     wh = storage.warehouse_root()
     superseded = aggregates.remove_superseded(wh)
-    return _expire_partitions(
+    now = clock.now()
+    output = _expire_partitions(
         context,
         wh,
         store.aggregate_partitions(wh),
-        clock.now(),
+        now,
         retention.AGGREGATE_DAYS,
         superseded_builds_removed=len(superseded),
     )
+    # The compacted copies hold the expired days too: written again without them.
+    copies = aggregates.expire_compacts(
+        wh,
+        retention.oldest_kept_day(now, retention.AGGREGATE_DAYS),
+        new_build_id(dt.datetime.now(dt.UTC), uuid.uuid4().hex[:8]),
+    )
+    for rel in copies:
+        context.log.info(f"deleted {rel}")
+    return dg.Output(None, metadata={**output.metadata, "compacted_copies_rewritten": len(copies)})
 
 
 @dg.op(name="retention_raw")

@@ -476,6 +476,37 @@ def write_compact(warehouse: Root, name: str, support_id: str, compact_id: str) 
     return rel
 
 
+def expire_compacts(warehouse: Root, oldest_kept: dt.date, compact_id: str) -> list[str]:
+    """Retention for the compacted copies: each contract's copies that hold a day before
+    `oldest_kept` are deleted, after the newest is written again without those days (their
+    day files must be gone already). Without this, a contract that no build touches any more
+    would keep expired days in its copy for ever. A reader that loses a copy while reading it
+    falls back to the day files (`read_aggregate`). Returns the deleted paths."""
+    removed: list[str] = []
+    for name in layout.AGGREGATES:
+        for folder in warehouse.list_dirs(layout.agg_compact_root(name)):
+            support_id = folder.removeprefix("support_id=")
+            files = _files_with_times(warehouse, layout.agg_compact_folder(name, support_id))
+            copies = [rel for rel, _ in files if layout.is_agg_compact(rel)]
+            expired = [rel for rel in copies if _holds_day_before(warehouse, rel, oldest_kept)]
+            if not expired:
+                continue
+            if copies[-1] in expired:
+                write_compact(warehouse, name, support_id, compact_id)
+            warehouse.delete_many(expired)
+            removed += expired
+    return removed
+
+
+def _holds_day_before(warehouse: Root, rel: str, day: dt.date) -> bool:
+    try:
+        _table, metadata = _read_file(warehouse, rel, [])
+    except FileNotFoundError:
+        return False
+    held = json.loads((metadata or {}).get(_COMPACT_DAYS, b"{}"))
+    return any(dt.date.fromisoformat(d) < day for d in held)
+
+
 def _superseded_compacts(
     files: list[tuple[str, float]], now: float, grace: dt.timedelta = SUPERSEDED_GRACE
 ) -> list[str]:

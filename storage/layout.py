@@ -186,9 +186,13 @@ def build_id_of_part(rel: str) -> str:
     return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
 
 
-def agg_compact_folder(name: str, support_id: str) -> str:
+def agg_compact_root(name: str) -> str:
     """Outside the aggregate's own folder, which holds day folders only."""
-    return f"agg/_compact/{name}/support_id={support_id}"
+    return f"agg/_compact/{name}"
+
+
+def agg_compact_folder(name: str, support_id: str) -> str:
+    return f"{agg_compact_root(name)}/support_id={support_id}"
 
 
 def agg_compact(name: str, support_id: str, compact_id: str) -> str:

@@ -21,7 +21,7 @@ from assets.retention import (
 from pipelines.dashboard_jobs import dashboard_schedule, retention_schedules
 from pipelines.definitions import build_definitions
 from pipelines.resources import Clock
-from storage import duck, layout, parquet
+from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE, land_fixture
 from tests.pipelines.test_raw_asset import storage_for
@@ -146,6 +146,42 @@ def test_aggregate_retention_keeps_the_90_day_window_and_drops_superseded_builds
     assert len(list(old.iterdir())) == 1
     again = run_job(retention_aggregates, base, "2024-10-13T06:00:00+09:00")
     assert again["removed"] == 0
+
+
+def test_aggregate_retention_rewrites_the_compacted_copies_without_expired_days(base):
+    wh = Root(str(base / "warehouse"))
+    contracts = storage_for(base).load_contracts()
+    for day in (DAY1, DAY2):
+        dashboard_build.build_day(wh, contracts, day)
+
+    def copies(name, sid):
+        top = base / "warehouse" / layout.agg_compact_folder(name, sid)
+        return sorted(layout.agg_compact_folder(name, sid) + "/" + p.name for p in top.iterdir())
+
+    def days_in(rel, name):
+        table, held = aggregates._read_compact(wh, rel, name)
+        return set(held), set(table.column("day").to_pylist())
+
+    sids = sorted(
+        p.name.removeprefix("support_id=")
+        for p in (base / "warehouse").glob("agg/_compact/terminal_activity/support_id=*")
+    )
+    newest = copies("terminal_activity", sids[0])[-1]
+    assert DAY1 in days_in(newest, "terminal_activity")[0]
+    before = aggregates.read_aggregate(wh, "terminal_activity", sids[0], DAY1, DAY2)
+    # D2 + 90: the 14th (DAY1) left the window; no build of any contract runs after it.
+    meta = run_job(retention_aggregates, base, "2024-10-13T06:00:00+09:00")
+    assert meta["compacted_copies_rewritten"] >= len(layout.AGGREGATES)
+    for name in layout.AGGREGATES:
+        for sid in sids:
+            for rel in copies(name, sid):
+                held, rows = days_in(rel, name)
+                assert DAY1 not in held | rows, (rel, held, rows)
+    after = aggregates.read_aggregate(wh, "terminal_activity", sids[0], DAY1, DAY2)
+    assert after.num_rows > 0 and set(after.column("day").to_pylist()) == {DAY2}
+    assert after.num_rows == before.column("day").to_pylist().count(DAY2)
+    again = run_job(retention_aggregates, base, "2024-10-13T06:00:00+09:00")
+    assert again["compacted_copies_rewritten"] == 0
 
 
 def test_raw_retention_deletes_whole_days_older_than_a_year(base):
