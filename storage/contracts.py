@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import yaml
 
 from storage.roots import Root
-from transforms.names import is_support_id
+from transforms.names import RESERVED_PREFIX, is_contract_id, is_support_id
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,11 @@ def load_contracts(uri: str) -> list[Contract]:
 def _contract(item: object, root: Root, uri: str) -> Contract:
     if not isinstance(item, dict) or not is_support_id(str(item.get("support_id", ""))):
         raise ContractsError(f"{uri}: each contract needs a support_id [A-Za-z0-9_-]{{1,64}}")
+    if not is_contract_id(str(item["support_id"])):
+        raise ContractsError(
+            f"{uri}: support_id {item['support_id']!r} starts with {RESERVED_PREFIX!r}, which"
+            " is reserved for the service's own partitions"
+        )
 
     def resolve(key: str) -> str | None:
         value = item.get(key)

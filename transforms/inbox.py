@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass
 from enum import StrEnum
 
-from transforms.names import UPLOAD_NAME_RE, UploadName, is_support_id, parse_upload_name
+from transforms.names import UPLOAD_NAME_RE, UploadName, is_contract_id, parse_upload_name
 from transforms.reasons import Quarantine
 
 DIAG = "diag"
@@ -41,7 +41,7 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
     if parts[-1].startswith("."):
         return InboxEntry(path, Kind.IGNORED, None, None)
     folder = parts[0] if len(parts) > 1 else None
-    support_id = folder if folder is not None and _is_support_id(folder) else None
+    support_id = folder if folder is not None and _is_contract_id(folder) else None
     if len(parts) == 1 or len(parts) > 3 or (len(parts) == 3 and parts[1] != DIAG):
         return InboxEntry(
             path,
@@ -76,7 +76,9 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
 
 # A landing classifies every inbox path (tens of thousands) before its first batch, so the two
 # costly steps are shared: a folder is checked once, and a name's time once per hour.
-_is_support_id = functools.lru_cache(maxsize=1024)(is_support_id)
+# A folder with the reserved prefix is no contract's (see `is_contract_id`): its files are
+# quarantined under `_invalid`, never in a partition the service keeps for itself.
+_is_contract_id = functools.lru_cache(maxsize=1024)(is_contract_id)
 
 
 def _upload_name(name: str) -> tuple[UploadName | None, dt.date | None]:

@@ -81,3 +81,14 @@ def parse_upload_name(name: str) -> UploadName | None:
 
 def is_support_id(name: str) -> bool:
     return SUPPORT_ID_RE.fullmatch(name) is not None
+
+
+# Partitions the service writes for itself (`_empty` schema anchors, `_invalid` quarantine of
+# inbox folders that are no support ID) start with this: no contract's ID may, or its data
+# would share them (and retention, which skips them, would never delete it).
+RESERVED_PREFIX = "_"
+
+
+def is_contract_id(name: str) -> bool:
+    """A support ID a contract may have: the spec's pattern, minus the reserved prefix."""
+    return is_support_id(name) and not name.startswith(RESERVED_PREFIX)
