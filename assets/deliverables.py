@@ -50,6 +50,17 @@ class Built:
     url: str
 
 
+# Service day D (D 05:00 to D+1 05:00, Japan time) is published on D+2, never before: a file
+# published early would miss the day's last uploads for good (a published file is not
+# rewritten), whoever starts the run (a backfill over every partition, a manual run).
+PUBLISHED_DAYS_AFTER = 2
+
+
+def publication_date(day: dt.date) -> dt.date:
+    """The Japan calendar date from which service day `day`'s daily file may be published."""
+    return day + dt.timedelta(days=PUBLISHED_DAYS_AFTER)
+
+
 def retained_window(now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The service days still in the raw store: the current one and the 365 before it."""
     today = service_day_of_instant(now)
@@ -109,7 +120,14 @@ def publish_daily(
     rewritten (unless `republish`); uploads landing after it are reported as late.
 
     Each (contract, day) is published under its lock, so two runs of the same day started
-    together publish one file, one record and one notice (the second finds it published)."""
+    together publish one file, one record and one notice (the second finds it published).
+    Before D+2 (Japan time) it refuses: nothing is written."""
+    if japan_today(now) < publication_date(day):
+        raise Refusal(
+            f"service day {day} is published from {publication_date(day)} (Japan time), and it"
+            f" is {now.astimezone(JST):%Y-%m-%d %H:%M} there: the day's last uploads may still"
+            " be on their way, and a published file is never rewritten"
+        )
     publications.ensure_anchors(roots.warehouse)
     clean_staging(roots.delivery)
     clean_record_temporaries(roots.warehouse)

@@ -50,15 +50,18 @@ def daily_deliverable(
     the day's original uploads, byte for byte, under `<D>/<computer>/`. A published file is
     not rewritten (unless `republish`); uploads landing after it are reported as late."""
     day = parse_day(context.partition_key)
-    run = deliverables.publish_daily(
-        _roots(storage),
-        storage.load_contracts(),
-        day,
-        clock.now(),
-        notifier.sender(),
-        republish=config.republish,
-        log=context.log.info,
-    )
+    try:
+        run = deliverables.publish_daily(
+            _roots(storage),
+            storage.load_contracts(),
+            day,
+            clock.now(),
+            notifier.sender(),
+            republish=config.republish,
+            log=context.log.info,
+        )
+    except Refusal as exc:  # too early: the same run would be refused again, so no retry
+        raise dg.Failure(description=f"not published: {exc}", allow_retries=False) from exc
     published, skipped, empty, late = run.published, run.already_published, run.no_uploads, run.late
     return dg.MaterializeResult(
         metadata={

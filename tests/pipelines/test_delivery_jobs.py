@@ -67,6 +67,34 @@ def test_daily_asset_publishes_once_then_reports_late_uploads(landed):
     assert len(list((base / "outbox").glob("*.eml"))) == 4  # one notice per publication
 
 
+@pytest.mark.parametrize(
+    ("now", "published"),
+    [
+        ("2024-03-19T23:59:59+09:00", False),  # D+1 in Japan: the day's last uploads may come
+        ("2024-03-19T15:00:00+00:00", True),  # 00:00 on D+2 in Japan (UTC still says D+1)
+    ],
+)
+def test_a_daily_file_is_published_from_d_plus_2_in_japan_never_before(landed, now, published):
+    base, _manifest = landed
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [daily_deliverable],
+            partition_key="2024-03-18",
+            instance=instance,
+            resources=resources(base, now),
+            raise_on_error=False,
+        )
+    assert result.success is published
+    delivered = sorted(p.name for p in (base / "delivery").rglob("*.zip"))
+    assert delivered == (["2024-03-18.zip"] * 2 if published else [])
+    if not published:
+        failure = result.get_step_failure_events()[0].step_failure_data.user_failure_data
+        assert "published from 2024-03-20 (Japan time)" in failure.description
+        con = duck.connect(Root(str(base / "warehouse")))
+        assert con.execute("select count(*) from publications").fetchone()[0] == 0
+        assert not list((base / "outbox").glob("*.eml"))
+
+
 def test_spot_30_days_job_with_its_run_config(landed):
     base, _ = landed
     config = {
