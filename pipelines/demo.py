@@ -196,7 +196,9 @@ def _summary(storage) -> None:
         "select kind, path, uploads, size from publications order by path"
     ).fetchall():
         print(f"  {kind:13} {storage.delivery}/{path}  ({uploads} uploads, {size} bytes)")
-    print(f"\nnotices: {storage.warehouse}/outbox/")
+    from pipelines.resources import env_setting
+
+    print(f"\nnotices: {env_setting('IT360_OUTBOX')}/")
     key_file = os.environ.get("IT360_KEY_FILE", "<your key file>")
     print(
         f"analysts: IT360_KEY_FILE={key_file} .venv/bin/python -m storage.duck "

@@ -20,6 +20,9 @@ DEFAULTS = {
     "IT360_WAREHOUSE": "var/warehouse",
     "IT360_DELIVERY": "var/delivery",
     "IT360_CONTRACTS": "var/contracts.yaml",
+    # Not in the warehouse: a notice is a plain e-mail (it may name computers), and everything
+    # the warehouse stores is encrypted. The outbox stands in for a mail server.
+    "IT360_OUTBOX": "var/outbox",
 }
 
 
@@ -113,7 +116,7 @@ def build_notifier() -> Notifier:
     smtp = os.environ.get("IT360_SMTP", "")  # host:port
     host, _, port = smtp.partition(":")
     return Notifier(
-        outbox=os.environ.get("IT360_OUTBOX") or env_setting("IT360_WAREHOUSE") + "/outbox",
+        outbox=env_setting("IT360_OUTBOX"),
         smtp_host=host,
         smtp_port=int(port or 25),
         smtp_user=os.environ.get("IT360_SMTP_USER", ""),

@@ -203,8 +203,9 @@ def test_spot_1_year_refusals_write_nothing(landed):
         )
     with pytest.raises(dl.Refusal, match="never received TMID"):  # another contract's PC
         dl.spot_1_year(roots, contracts["S0001"], other.tmid, other.computer, None, NOW, sender)
-    with pytest.raises(dl.Refusal, match="carries computer name 'NOT-THIS-PC'"):
+    with pytest.raises(dl.Refusal, match="carries computer name 'NOT-THIS-PC'") as refused:
         dl.spot_1_year(roots, contracts["S0001"], entry.tmid, "NOT-THIS-PC", None, NOW, sender)
+    assert entry.computer not in str(refused.value)  # failures are kept in plain text
     assert not (base / "delivery").exists()
 
 

@@ -132,3 +132,16 @@ def test_the_notice_sensors_are_in_the_code_location(monkeypatch):
     found = {s.name: s for s in build_definitions().sensors}
     assert found["run_failure_notice"].minimum_interval_seconds == 45
     assert found["daily_deliverable_deadline"].minimum_interval_seconds == 45
+
+
+def test_the_default_outbox_is_outside_the_encrypted_warehouse(monkeypatch, tmp_path):
+    from pipelines.resources import build_notifier
+
+    monkeypatch.delenv("IT360_OUTBOX", raising=False)
+    monkeypatch.delenv("IT360_SMTP", raising=False)
+    monkeypatch.setenv("IT360_WAREHOUSE", str(tmp_path / "warehouse"))
+    outbox = Root(build_notifier().outbox).url()
+    warehouse = Root(str(tmp_path / "warehouse")).url()
+    assert not outbox.startswith(warehouse)  # plain .eml files never land in it
+    monkeypatch.setenv("IT360_OUTBOX", str(tmp_path / "mail"))
+    assert build_notifier().outbox == str(tmp_path / "mail")
