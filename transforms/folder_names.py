@@ -4,7 +4,8 @@ Customers extract the deliverables on Windows, so the `computer=` value of an up
 becomes a folder name only after the rule of the deliverables spec:
 
 1. Character replacement. Every character in ``\\ / : * ? " < > |``, every control character
-   (U+0000-U+001F and U+007F) and every leading or trailing dot or space becomes one ``_``
+   (Unicode's: U+0000-U+001F, U+007F and the C1 controls U+0080-U+009F, which a UTF-8
+   header can carry) and every leading or trailing dot or space becomes one ``_``
    (each one: `` trailing.`` -> ``_trailing_``, ``..x..`` -> ``__x__``). Lone surrogates
    (U+D800-U+DFFF, what a header decoded with ``errors="surrogateescape"`` can hold) also
    become ``_``: they cannot be encoded as UTF-8, so the ZIP entry name could not be written.
@@ -32,7 +33,7 @@ import re
 UNKNOWN_FOLDER = "_unknown"
 
 # Characters Windows forbids in a path component, control characters, and lone surrogates.
-_FORBIDDEN_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\ud800-\udfff]')
+_FORBIDDEN_RE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f-\x9f\ud800-\udfff]')
 # Each leading and each trailing dot or space: Windows drops trailing ones silently and
 # Explorer mishandles leading ones, so each is replaced by one "_" (the count is kept).
 _EDGE_RE = re.compile(r"\A[. ]+|[. ]+\Z")
