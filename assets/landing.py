@@ -35,7 +35,7 @@ from transforms.landing import (
     sha256_hex,
 )
 from transforms.reasons import Quarantine
-from transforms.service_day import service_day_of_instant
+from transforms.service_day import landable_days, service_day_of_instant
 from transforms.upload_zip import MAX_LOG_BYTES
 
 # A ZIP can only be larger than its content by a little; anything this big is no upload.
@@ -125,15 +125,18 @@ def land_day(
         # Decided on the whole inbox, before classifying it, so that the workers' start-up
         # overlaps the classification (an inbox this full is almost always one day's uploads).
         parallel = len(listing) >= limits.parallel_from_files
+        # Uploads of a day no run can land (before the service, or a PC clock far ahead) are
+        # refused in any run, as dayless files are.
+        days = landable_days(now())
         with Workers(limits.workers if parallel else 1) as workers:
-            mine = _paths_of_run(listing, contracts, day)
+            mine = _paths_of_run(listing, contracts, day, days)
             report.files_seen = len(mine)
             context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
             loaded: set[tuple[str, str]] = set()
             in_flight: _Started | None = None  # handed to the workers, outcome not known yet
             for paths in _batches(mine, listing, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
-                batch = [classify(path, contracts) for path in paths]
+                batch = [classify(path, contracts, days) for path in paths]
                 at = now()
                 _load_landed(wh, day, batch, context, loaded)
                 started = _start_triage(
@@ -180,13 +183,18 @@ def list_inbox(inbox: Root) -> dict[str, int]:
     return inbox.list_sizes()
 
 
-def _paths_of_run(listing: dict[str, int], contracts: frozenset[str], day: dt.date) -> list[str]:
+def _paths_of_run(
+    listing: dict[str, int],
+    contracts: frozenset[str],
+    day: dt.date,
+    days: tuple[dt.date, dt.date],
+) -> list[str]:
     """This run's inbox paths in landing order: dayless files and bundles first, so that even
     a run with no upload settles them. Only paths are kept: a classified entry weighs about
     1 KiB, and a large day has 100,000 files."""
     keyed = []
     for path in listing:
-        entry = classify(path, contracts)
+        entry = classify(path, contracts, days)
         if _belongs_to_run(entry, day):
             keyed.append((entry.kind is Kind.UPLOAD, path))
     keyed.sort()

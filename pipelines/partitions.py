@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dagster as dg
 
-FIRST_SERVICE_DAY = "2023-01-01"
+from transforms import service_day
+
+FIRST_SERVICE_DAY = service_day.FIRST_SERVICE_DAY.isoformat()
 
 # end_offset=1 includes the service day in progress: agents upload all day, and landing runs
 # for the open day as uploads arrive.

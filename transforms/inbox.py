@@ -35,8 +35,13 @@ class InboxEntry:
     service_day: dt.date | None = None  # the name's, computed once (see `classify`)
 
 
-def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
-    """Classify one inbox-relative path against the known contracts."""
+def classify(
+    path: str, contracts: frozenset[str], days: tuple[dt.date, dt.date] | None = None
+) -> InboxEntry:
+    """Classify one inbox-relative path against the known contracts. With `days` (first,
+    last), an upload whose service day is outside them is refused: no landing run of its own
+    day will ever come (before the service began), or not for a long time (a PC clock far
+    ahead), and it must not wait in the inbox unaccounted."""
     parts = path.split("/")
     if parts[-1].startswith("."):
         return InboxEntry(path, Kind.IGNORED, None, None)
@@ -71,6 +76,16 @@ def classify(path: str, contracts: frozenset[str]) -> InboxEntry:
             "name is not <TMID>_<SENT15>-<UPLOADID>.zip with a real SENT15 time",
         )
     kind = Kind.DIAG if len(parts) == 3 else Kind.UPLOAD
+    if kind is Kind.UPLOAD and days is not None and not days[0] <= day <= days[1]:
+        return InboxEntry(
+            path,
+            Kind.REFUSED,
+            support_id,
+            name,
+            Quarantine.DAY_OUT_OF_RANGE,
+            f"SENT15 {name.sent15} is in service day {day}, outside the days the service lands"
+            f" ({days[0]} to {days[1]}): the PC's clock was wrong",
+        )
     return InboxEntry(path, kind, support_id, name, service_day=day)
 
 

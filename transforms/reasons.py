@@ -33,6 +33,7 @@ class Quarantine(StrEnum):
     TMID_MISMATCH = "tmid_mismatch"  # header tmid differs from the file name's TMID
     CONFLICT = "conflict"  # same key as a landed upload, different bytes
     CROSS_CONTRACT_TMID = "cross_contract_tmid"  # TMID already belongs to another contract
+    DAY_OUT_OF_RANGE = "day_out_of_range"  # SENT15's service day is before the service or ahead
 
 
 class Reject(StrEnum):

@@ -10,6 +10,11 @@ import datetime as dt
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 DAY_START_HOUR = 5
 _DAY_SHIFT = dt.timedelta(hours=DAY_START_HOUR)
+# The first service day the service has (its first partition).
+FIRST_SERVICE_DAY = dt.date(2023, 1, 1)
+# A PC clock may run ahead of the service's by this much before its uploads count as coming
+# from a day that cannot be yet.
+CLOCK_SKEW_DAYS = 1
 
 
 def service_day_of_japan_time(local: dt.datetime) -> dt.date:
@@ -20,6 +25,12 @@ def service_day_of_japan_time(local: dt.datetime) -> dt.date:
 def service_day_of_instant(instant: dt.datetime) -> dt.date:
     """Service day of an aware instant."""
     return service_day_of_japan_time(instant.astimezone(JST).replace(tzinfo=None))
+
+
+def landable_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The first and last service day an upload arriving `now` can be landed into: from the
+    first service day to today's, plus the clock skew allowed to agents."""
+    return FIRST_SERVICE_DAY, service_day_of_instant(now) + dt.timedelta(days=CLOCK_SKEW_DAYS)
 
 
 def service_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

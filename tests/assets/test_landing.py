@@ -196,3 +196,34 @@ def test_a_new_upload_for_a_landed_day_adds_files_without_rewriting_the_day(samp
     new_parts = {p for p in after if p not in before and p.startswith("raw/")}
     assert {p.split("/")[1] for p in new_parts} >= {"uploads", "records"}
     assert all(f"tmid={entry.tmid}/" in p for p in new_parts)  # only that TMID's partition
+
+
+def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(tmp_path):
+    from samples import logs
+    from transforms.reasons import Quarantine
+
+    tmid = "0123ABCD-4567-89EF-ABCD-0123456789AB"
+    inbox, wh = Root(str(tmp_path / "inbox")), Root(str(tmp_path / "warehouse"))
+    folder = tmp_path / "inbox" / "S0001"
+    folder.mkdir(parents=True)
+    names = {}
+    for label, sent15 in (
+        ("before the service", "201901010900000"),  # service day 2019-01-01
+        ("clock years ahead", "203001010900000"),
+        ("the run's own day", "202403180900000"),
+    ):
+        header = logs.build_header(tmid, "PC01")
+        record = logs.build_record("2024-03-18T09:00:00.000+09:00", 1, "POWER_ON", "", "", {})
+        data = logs.build_upload_zip(logs.encode_log(header, [record]), f"{sent15}.log")
+        names[label] = f"{tmid}_{sent15}-{label[:1] * 32}.zip"
+        (folder / names[label]).write_bytes(data)
+    now = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
+    report = land_day(inbox, wh, frozenset({"S0001"}), dt.date(2024, 3, 18), now=lambda: now)
+    assert report.outcomes["landed"] == 1 and report.outcomes["quarantined"] == 2
+    assert report.quarantined_by_reason == {Quarantine.DAY_OUT_OF_RANGE.value: 2}
+    assert not list(folder.iterdir())  # nothing left waiting for a run that never comes
+    con = duck.connect(wh)
+    quarantined = dict(con.execute("select name, detail from quarantine").fetchall())
+    assert set(quarantined) == {f"S0001/{names['before the service']}",
+                                f"S0001/{names['clock years ahead']}"}  # fmt: skip
+    assert "2019-01-01" in quarantined[f"S0001/{names['before the service']}"]
