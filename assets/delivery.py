@@ -8,7 +8,7 @@ from assets import deliverables
 from assets.deliverables import Refusal, Roots
 from pipelines.partitions import service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
-from transforms.service_day import parse_day
+from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
 
@@ -185,7 +185,7 @@ def expire_deliverables_op(
     context: dg.OpExecutionContext, config: ExpireConfig, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
     """Delete deliverables published more than 30 days ago."""
-    now = dt.datetime.fromisoformat(config.now).astimezone(dt.UTC) if config.now else clock.now()
+    now = parse_instant(config.now) if config.now else clock.now()
     deleted = deliverables.expire(_roots(storage), now)
     for path in deleted:
         context.log.info(f"deleted {path}")

@@ -14,6 +14,7 @@ import dagster as dg
 from storage.contracts import Contract, load_contracts
 from storage.notices import OutboxSender, Sender, SmtpSender
 from storage.roots import Root
+from transforms.service_day import parse_instant
 
 DEFAULTS = {
     "IT360_INBOX": "var/inbox",
@@ -82,7 +83,7 @@ class Clock(dg.ConfigurableResource):
 
     def now(self) -> dt.datetime:
         if self.fixed:
-            return dt.datetime.fromisoformat(self.fixed).astimezone(dt.UTC)
+            return parse_instant(self.fixed)
         return dt.datetime.now(dt.UTC)
 
 

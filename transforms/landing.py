@@ -108,7 +108,8 @@ def triage_batch(
             if owner is not None and owner != entry.support_id:
                 raise BadUpload(
                     Quarantine.CROSS_CONTRACT_TMID,
-                    f"TMID {name.tmid} belongs to contract {owner}",
+                    # Not which one: this row is kept in the newcomer's contract partition.
+                    f"TMID {name.tmid} already belongs to another contract",
                 )
             prior = landed_sha.get(name.key)
             if prior == sha:

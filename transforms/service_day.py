@@ -44,6 +44,15 @@ def japan_today(now: dt.datetime) -> dt.date:
     return now.astimezone(JST).date()
 
 
+def parse_instant(text: str) -> dt.datetime:
+    """An ISO 8601 instant, which must carry its offset (a naive time would be read in the
+    machine's time zone, and day arithmetic must not depend on it); returned in UTC."""
+    instant = dt.datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} has no UTC offset: write it as e.g. {text}+09:00")
+    return instant.astimezone(dt.UTC)
+
+
 def parse_day(key: str) -> dt.date:
     """A partition key `YYYY-MM-DD` as a date (strict)."""
     return dt.datetime.strptime(key, "%Y-%m-%d").date()

@@ -153,6 +153,12 @@ def test_a_tmid_under_a_second_contract_is_quarantined(sample):
             "select distinct support_id from uploads where tmid = ?", [entry.tmid]
         ).fetchall()
         assert owners and (entry.support_id,) not in owners
+        # The newcomer's quarantine row does not name the owning contract (tenant isolation).
+        (detail,) = con.execute(
+            "select detail from quarantine where reason = 'cross_contract_tmid' and name = ?",
+            [entry.path],
+        ).fetchone()
+        assert entry.tmid in detail and all(owner not in detail for (owner,) in owners)
 
 
 def test_diagnostic_bundles_are_moved_to_the_restricted_area_and_never_parsed(sample):

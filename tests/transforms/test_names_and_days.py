@@ -9,7 +9,7 @@ import pytest
 
 from pipelines.partitions import service_day_partitions
 from transforms.names import parse_upload_name
-from transforms.service_day import service_day_bounds, service_day_of_instant
+from transforms.service_day import parse_instant, service_day_bounds, service_day_of_instant
 
 TMID = "0123ABCD-4567-89EF-ABCD-0123456789AB"
 UID = "a" * 16 + "B" * 16
@@ -92,3 +92,10 @@ def test_day_arithmetic_ignores_the_machine_time_zone():
         )
         outputs.add(out.stdout.strip())
     assert outputs == {"2024-03-18 2024-03-19"}
+
+
+def test_a_pinned_instant_must_carry_its_offset():
+    assert parse_instant("2024-03-19T15:00:00+00:00") == dt.datetime(2024, 3, 19, 15, tzinfo=dt.UTC)
+    assert parse_instant("2024-03-20T00:00:00+09:00") == dt.datetime(2024, 3, 19, 15, tzinfo=dt.UTC)
+    with pytest.raises(ValueError, match="no UTC offset"):
+        parse_instant("2024-03-20T00:00:00")  # would be read in the machine's time zone
