@@ -48,6 +48,7 @@ class Roots:
 class Built:
     publication: publications.Publication
     url: str
+    notified: bool = True  # False: the contract has no `notify_to`, so no notice went out
 
 
 # Service day D (D 05:00 to D+1 05:00, Japan time) is published on D+2, never before: a file
@@ -384,7 +385,7 @@ def _publish(
     if contract.notify_to:
         sender.send(_notice(contract, pub))
     publications.record_publication(roots.warehouse, pub, japan_today(now))
-    return Built(pub, roots.delivery.url(rel))
+    return Built(pub, roots.delivery.url(rel), notified=bool(contract.notify_to))
 
 
 def clean_staging(delivery: Root) -> int:

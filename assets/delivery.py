@@ -25,6 +25,15 @@ def _roots(storage: ServiceStorage) -> Roots:
     return Roots(storage.warehouse_root(), storage.delivery_root())
 
 
+def _not_notified(context: dg.OpExecutionContext, built: list[deliverables.Built]) -> list[str]:
+    """Files published without a notice (the contract has no `notify_to`): said loudly, since
+    the customer hears of them from no one else."""
+    silent = [b.url for b in built if not b.notified]
+    for url in silent:
+        context.log.warning(f"{url}: published, but its contract has no notify_to: no notice")
+    return silent
+
+
 @dg.asset(
     group_name="delivery",
     partitions_def=service_day_partitions,
@@ -72,6 +81,7 @@ def daily_deliverable(
             "already_published": dg.MetadataValue.json(skipped),
             "no_uploads": dg.MetadataValue.json(empty),
             "late_uploads": sum(len(v) for v in late.values()),
+            "not_notified": dg.MetadataValue.json(_not_notified(context, published)),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -141,6 +151,7 @@ def spot_30_days_op(
             "files": dg.MetadataValue.json([b.url for b in built]),
             "uploads": sum(b.publication.uploads for b in built),
             "days_without_data": dg.MetadataValue.json([d.isoformat() for d in days_without]),
+            "not_notified": dg.MetadataValue.json(_not_notified(context, built)),
         },
     )
 
@@ -176,6 +187,7 @@ def spot_1_year_op(
             "uploads": built.publication.uploads,
             "bytes": built.publication.size,
             "sha256": built.publication.sha256,
+            "not_notified": dg.MetadataValue.json(_not_notified(context, [built])),
         },
     )
 

@@ -95,6 +95,30 @@ def test_a_daily_file_is_published_from_d_plus_2_in_japan_never_before(landed, n
         assert not list((base / "outbox").glob("*.eml"))
 
 
+def test_a_file_published_without_a_notice_address_is_reported(landed):
+    import yaml
+
+    base, _manifest = landed
+    path = base / "contracts.yaml"
+    document = yaml.safe_load(path.read_text())
+    for contract in document["contracts"]:
+        if contract["support_id"] == "S0001":
+            contract.pop("notify_to", None)
+    path.write_text(yaml.safe_dump(document))
+    with dg.instance_for_test() as instance:
+        result = dg.materialize(
+            [daily_deliverable],
+            partition_key="2024-03-18",
+            instance=instance,
+            resources=resources(base),
+        )
+    meta = result.asset_materializations_for_node("daily_deliverable")[0].metadata
+    assert meta["published"].value == 2
+    [silent] = meta["not_notified"].value
+    assert silent.endswith("it360-log/S0001/2024-03-18.zip")
+    assert len(list((base / "outbox").glob("*.eml"))) == 1  # the other contract's notice
+
+
 def test_spot_30_days_job_with_its_run_config(landed):
     base, _ = landed
     config = {
