@@ -48,6 +48,7 @@ def build_definitions() -> dg.Definitions:
         ],
         sensors=[
             sensors.build_inbox_sensor(sensor_interval_seconds()),
+            sensors.build_late_landing_sensor(sensor_interval_seconds()),
             sensors.build_run_failure_notice_sensor(notices.notice_interval_seconds()),
             sensors.build_daily_deadline_sensor(
                 notices.notice_interval_seconds(), daily_publish_cron(), notices.deadline_grace()

@@ -1,10 +1,13 @@
 """Sensors: the inbox sensor that requests landing runs for service days with new files; the
-operator notices of a failed run and of a daily file missing at its deadline."""
+late-landing sensor that re-runs the daily publication and the dashboard of closed days that
+gained uploads after them; the operator notices of a failed run and of a daily file missing
+at its deadline."""
 
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import dagster as dg
 from dagster._utils.schedules import cron_string_iterator
@@ -12,11 +15,13 @@ from dagster._utils.schedules import cron_string_iterator
 from assets import deliverables
 from assets.landing import list_inbox
 from pipelines import notices
-from pipelines.jobs import land_uploads
+from pipelines.dashboard_jobs import build_dashboard
+from pipelines.jobs import land_uploads, publish_daily
 from pipelines.partitions import FIRST_SERVICE_DAY, service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
-from storage import layout, publications, upload_bytes
+from storage import aggregates, layout, publications, upload_bytes, warehouse
 from storage.contracts import Contract
+from storage.roots import Root
 from transforms.inbox import Kind, classify
 from transforms.service_day import JST, service_day_of_instant
 
@@ -74,6 +79,182 @@ def build_inbox_sensor(interval_seconds: int) -> dg.SensorDefinition:
         return requests
 
     return inbox_sensor
+
+
+# -- late landings: re-publish and rebuild closed days that gained uploads -----------------
+
+# Finished landing runs, failed and canceled ones too: their committed batches stay landed.
+LANDING_DONE = [
+    dg.DagsterRunStatus.SUCCESS,
+    dg.DagsterRunStatus.FAILURE,
+    dg.DagsterRunStatus.CANCELED,
+]
+LATE_FIRST_LOOKBACK = dt.timedelta(days=1)  # how far back a sensor without a cursor looks
+LATE_RUNS_PER_TICK = 200
+# Landing batches are stamped by the landing process's clock, runs by the instance's: a
+# batch a little before its run's recorded start still counts as that run's.
+CLOCK_SLACK = dt.timedelta(minutes=5)
+# Runs updated this close to the cursor are fetched again (and skipped by id), so a run that
+# finished in the same instant as the cursor's last one is never lost.
+CURSOR_OVERLAP = dt.timedelta(seconds=5)
+
+
+@dataclass
+class LateDay:
+    """What a closed service day gained after its daily files and dashboard: the newest
+    landing batch behind each kind of re-run (None: no re-run needed)."""
+
+    day: dt.date
+    late_batch: str | None = None  # newest batch holding an upload missing from a daily file
+    late_contracts: list[str] = field(default_factory=list)
+    unbuilt_batch: str | None = None  # newest batch of a contract whose build counted fewer
+    unbuilt_contracts: list[str] = field(default_factory=list)
+
+
+def landing_runs_since(
+    instance: dg.DagsterInstance, cursor: dict, now: dt.datetime
+) -> tuple[dict[str, dt.datetime], dict]:
+    """Service day -> the earliest start of its landing runs that finished since the cursor;
+    and the new cursor (`after`: the last run's update time; `seen`: ids of runs updated
+    within CURSOR_OVERLAP of it)."""
+    after = (
+        dt.datetime.fromisoformat(cursor["after"])
+        if cursor.get("after")
+        else now - LATE_FIRST_LOOKBACK
+    )
+    seen: dict[str, str] = dict(cursor.get("seen", {}))
+    records = instance.get_run_records(
+        dg.RunsFilter(
+            job_name=land_uploads.name,
+            statuses=LANDING_DONE,
+            updated_after=after - CURSOR_OVERLAP,
+        ),
+        limit=LATE_RUNS_PER_TICK,
+        order_by="update_timestamp",
+        ascending=True,
+    )
+    days: dict[str, dt.datetime] = {}
+    for record in records:
+        run = record.dagster_run
+        updated = _utc(record.update_timestamp)
+        after = max(after, updated)
+        if run.run_id in seen:
+            continue
+        seen[run.run_id] = updated.isoformat()
+        day = run.tags.get("dagster/partition")
+        if day is None:
+            continue
+        started = (
+            dt.datetime.fromtimestamp(record.start_time, dt.UTC)
+            if record.start_time
+            else _utc(record.create_timestamp)
+        )
+        days[day] = min(days.get(day, started), started)
+    kept = {
+        run_id: at
+        for run_id, at in seen.items()
+        if dt.datetime.fromisoformat(at) >= after - CURSOR_OVERLAP
+    }
+    return days, {"after": after.isoformat(), "seen": dict(sorted(kept.items()))}
+
+
+def _utc(stamp: dt.datetime) -> dt.datetime:
+    return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
+
+
+def late_day(wh: Root, contracts: Iterable[Contract], day: dt.date, since: dt.datetime) -> LateDay:
+    """Which re-runs day D needs, for the contracts that landed uploads of D in a batch from
+    `since` on. Decided on the whole day's state, so a tick is safe to repeat:
+
+    - publish: an upload of D landed for a contract whose `<D>.zip` is published, is not in
+      that file and is not yet recorded as late (what `publish_daily` would record);
+    - dashboard: a contract's current build of D counted fewer uploads than have landed."""
+    found = LateDay(day)
+    landed = warehouse.landed_uploads(wh, day).to_pylist()
+    recent = {r["support_id"] for r in landed if r["logged_at"] >= since}
+    by_id = {c.support_id: c for c in contracts}
+    for sid in sorted(recent & set(by_id)):
+        mine = [r for r in landed if r["support_id"] == sid]
+        keys = {r["upload_key"] for r in mine}
+        if by_id[sid].daily_option:
+            pub = publications.latest_daily_publication(wh, sid, day)
+            if pub is not None:
+                late = (
+                    keys
+                    - publications.published_upload_keys(pub)
+                    - publications.late_upload_keys(wh, sid, day)
+                )
+                if late:
+                    batch = max(r["batch_id"] for r in mine if r["upload_key"] in late)
+                    found.late_batch = max(found.late_batch or "", batch)
+                    found.late_contracts.append(sid)
+        built = aggregates.current_build_uploads(wh, sid, day)
+        if built is not None and len(keys) > built[1]:
+            found.unbuilt_batch = max(found.unbuilt_batch or "", max(r["batch_id"] for r in mine))
+            found.unbuilt_contracts.append(sid)
+    return found
+
+
+def late_requests(found: LateDay) -> list[dg.RunRequest]:
+    """One `publish_daily` and/or one `build_dashboard` run of the day; the run key names the
+    newest landing batch behind it, so each new landing asks once, whatever the ticks."""
+    day = found.day.isoformat()
+    tags = {"it360/trigger": "late_landing_sensor"}
+    requests = []
+    if found.late_batch:
+        requests.append(
+            dg.RunRequest(
+                job_name=publish_daily.name,
+                partition_key=day,
+                run_key=f"late-publish-{day}-{found.late_batch}",
+                tags={**tags, "it360/late_contracts": ",".join(found.late_contracts)},
+            )
+        )
+    if found.unbuilt_batch:
+        requests.append(
+            dg.RunRequest(
+                job_name=build_dashboard.name,
+                partition_key=day,
+                run_key=f"late-dashboard-{day}-{found.unbuilt_batch}",
+                tags={**tags, "it360/late_contracts": ",".join(found.unbuilt_contracts)},
+            )
+        )
+    return requests
+
+
+def build_late_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="late_landing_sensor",
+        jobs=[publish_daily, build_dashboard],
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="After landing runs, re-runs publish_daily for a closed service day that "
+        "gained uploads after its daily file was published (they are recorded and reported as "
+        "late), and build_dashboard for one that gained uploads after its dashboard build.",
+    )
+    def late_landing_sensor(
+        context: dg.SensorEvaluationContext, storage: ServiceStorage, clock: Clock
+    ):
+        now = clock.now()
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        days, new_cursor = landing_runs_since(context.instance, cursor, dt.datetime.now(dt.UTC))
+        today = service_day_of_instant(now)
+        closed = {d: s for d, s in days.items() if dt.date.fromisoformat(d) < today}
+        requests: list[dg.RunRequest] = []
+        if closed:
+            wh, contracts = storage.warehouse_root(), storage.load_contracts()
+            for day, started in sorted(closed.items()):
+                found = late_day(wh, contracts, dt.date.fromisoformat(day), started - CLOCK_SLACK)
+                requests += late_requests(found)
+        context.update_cursor(json.dumps(new_cursor, sort_keys=True))
+        if not requests:
+            return dg.SkipReason(
+                f"{len(days)} service days landed since the last tick ({len(closed)} closed); "
+                "none gained uploads after its daily file or dashboard"
+            )
+        return requests
+
+    return late_landing_sensor
 
 
 # -- operator notices ------------------------------------------------------------------------

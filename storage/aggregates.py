@@ -335,6 +335,17 @@ def current_parts(parts: Iterable[Part]) -> list[Part]:
     return sorted(best.values(), key=lambda p: (p.name, p.support_id, p.day))
 
 
+def current_build_uploads(warehouse: Root, support_id: str, day: dt.date) -> tuple[str, int] | None:
+    """(current build id, uploads it counted) of a contract-day's dashboard, from its
+    terminal activity (one row per uploading terminal, with its day's upload count); None
+    when the day was never built for the contract."""
+    parts = current_parts(list_parts(warehouse, "terminal_activity", support_id, day))
+    if not parts:
+        return None
+    table, _metadata = _read_file(warehouse, parts[0].rel, ["uploads"])
+    return parts[0].build_id, int(pc.sum(table["uploads"]).as_py() or 0)
+
+
 def superseded_parts(
     parts: Iterable[Part], now: float, grace: dt.timedelta = SUPERSEDED_GRACE
 ) -> list[Part]:

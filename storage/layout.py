@@ -60,8 +60,12 @@ def quarantine_blob(support_id: str, day: dt.date, batch_id: str, name: str) -> 
     )
 
 
+def landing_log_day(day: dt.date) -> str:
+    return f"landing_log/day={day.isoformat()}"
+
+
 def landing_log_part(day: dt.date, batch_id: str) -> str:
-    return f"landing_log/day={day.isoformat()}/part-{batch_id}.parquet"
+    return f"{landing_log_day(day)}/part-{batch_id}.parquet"
 
 
 def diag_bundle(support_id: str, name: str) -> str:

@@ -105,6 +105,15 @@ def published_upload_keys(row: dict) -> set[str]:
     return set(json.loads(row["upload_keys"] or "[]"))
 
 
+def latest_daily_publication(warehouse: Root, support_id: str, day: dt.date) -> dict | None:
+    """The newest publication record of a contract's daily file `<D>.zip`, None if never
+    published (the same records `assets/deliverables.published_daily` reads)."""
+    pubs = all_publications(warehouse, support_id)
+    name = f"{day.isoformat()}.zip"
+    rows = [row for row in pubs.to_pylist() if row["kind"] == "daily" and row["file_name"] == name]
+    return max(rows, key=lambda row: row["published_at"]) if rows else None
+
+
 def all_publications(warehouse: Root, support_id: str | None = None) -> pa.Table:
     top = f"publications/support_id={support_id}" if support_id else "publications"
     parts = parquet.part_files(warehouse, top)

@@ -69,8 +69,25 @@ def ensure_schema_anchors(warehouse: Root) -> None:
 
 
 def landing_log_day(warehouse: Root, day: dt.date) -> pa.Table:
-    parts = parquet.part_files(warehouse, f"landing_log/day={day.isoformat()}")
+    parts = parquet.part_files(warehouse, layout.landing_log_day(day))
     return parquet.read_tables(warehouse, parts, schemas.LANDING_LOG)
+
+
+LANDED_COLUMNS = ["support_id", "upload_key", "batch_id", "logged_at"]
+
+
+def landed_uploads(warehouse: Root, day: dt.date) -> pa.Table:
+    """Every upload of service day `day` that landed, one row each (`LANDED_COLUMNS`), from
+    the landing log: a few small columns of one file per batch, never the raw store."""
+    parts = parquet.part_files(warehouse, layout.landing_log_day(day))
+    log = parquet.read_tables(
+        warehouse, parts, schemas.LANDING_LOG, ["outcome", "service_day", *LANDED_COLUMNS]
+    )
+    landed = pc.and_(
+        pc.equal(log["outcome"], "landed"),
+        pc.equal(log["service_day"], pa.scalar(day, pa.date32())),
+    )
+    return log.filter(landed).select(LANDED_COLUMNS)
 
 
 def day_fates(warehouse: Root, day: dt.date) -> dict[str, object]:

@@ -55,6 +55,7 @@ def test_the_code_location_loads_with_its_names():
     }
     assert {s.name for s in definitions.sensors} == {
         "inbox_sensor",
+        "late_landing_sensor",
         "run_failure_notice",
         "daily_deliverable_deadline",
     }

@@ -1,0 +1,164 @@
+"""The late-landing sensor: after landing runs, a closed service day that gained uploads after
+its daily file was published gets one `publish_daily` run (which records the uploads as late),
+and one that gained uploads after its dashboard build gets one `build_dashboard` run."""
+
+import datetime as dt
+import json
+import shutil
+
+import dagster as dg
+import pytest
+
+from pipelines.definitions import build_definitions
+from pipelines.resources import Clock
+from pipelines.sensors import build_late_landing_sensor
+from storage import duck, publications, upload_bytes, warehouse
+from storage.roots import Root
+from tests.assets.dashboard_fixture import DAY1, DAY2, land_fixture
+from tests.assets.landing_helpers import read_uploads_with_bytes
+from tests.pipelines.test_raw_asset import storage_for
+
+NOW = "2024-03-22T06:00:00+09:00"  # D+2 (and later) of the sample's 2024-03-18 and -19
+LATE_DAY, QUIET_DAY = dt.date(2024, 3, 18), dt.date(2024, 3, 19)
+
+
+def use_fixture(base, monkeypatch, now: str | None = None):
+    """The code location on this fixture (what the daemon would run)."""
+    for name, folder in (
+        ("IT360_INBOX", "inbox"),
+        ("IT360_WAREHOUSE", "warehouse"),
+        ("IT360_DELIVERY", "delivery"),
+        ("IT360_OUTBOX", "outbox"),
+    ):
+        monkeypatch.setenv(name, str(base / folder))
+    monkeypatch.setenv("IT360_CONTRACTS", str(base / "contracts.yaml"))
+    if now:
+        monkeypatch.setenv("IT360_NOW", now)
+    else:
+        monkeypatch.delenv("IT360_NOW", raising=False)
+    return build_definitions()
+
+
+def run(definitions, instance, job: str, day: dt.date):
+    result = definitions.resolve_job_def(job).execute_in_process(
+        partition_key=day.isoformat(), instance=instance
+    )
+    assert result.success
+    return result
+
+
+def tick(instance, base, cursor=None, now: str | None = None):
+    sensor = build_late_landing_sensor(120)
+    resources = {"storage": storage_for(base), "clock": Clock(fixed=now or "")}
+    with dg.build_sensor_context(
+        instance=instance, cursor=cursor, resources=resources, definitions=build_definitions()
+    ) as context:
+        result = sensor.evaluate_tick(context)
+        return result.run_requests or [], context.cursor
+
+
+def add_late_upload(base, support_id: str, day: dt.date) -> str:
+    """A new upload of `day` in the inbox: a landed one's bytes under a new upload id."""
+    wh = Root(str(base / "warehouse"))
+    key = sorted(
+        upload_bytes.upload_meta(wh, support_id, day, columns=["upload_key"])[0].to_pylist()
+    )[0]
+    new_key = f"{key[:-32]}{'L' * 32}"
+    inbox = base / "inbox" / support_id
+    inbox.mkdir(parents=True, exist_ok=True)
+    (inbox / f"{new_key}.zip").write_bytes(read_uploads_with_bytes(base / "warehouse")[key])
+    return new_key
+
+
+def batch_of(base, day: dt.date, key: str) -> str:
+    landed = warehouse.landed_uploads(Root(str(base / "warehouse")), day).to_pylist()
+    return next(r["batch_id"] for r in landed if r["upload_key"] == key)
+
+
+def test_a_late_upload_asks_for_one_publication_run_which_records_it(landed, monkeypatch):
+    base, _manifest = landed
+    definitions = use_fixture(base, monkeypatch, NOW)
+    wh = Root(str(base / "warehouse"))
+    with dg.instance_for_test() as instance:
+        for day in (LATE_DAY, QUIET_DAY):
+            run(definitions, instance, "publish_daily", day)
+        assert publications.latest_daily_publication(wh, "S0001", LATE_DAY) is not None
+        assert tick(instance, base, now=NOW)[0] == []  # no landing run yet
+
+        late_key = add_late_upload(base, "S0001", LATE_DAY)
+        run(definitions, instance, "land_uploads", LATE_DAY)
+        run(definitions, instance, "land_uploads", QUIET_DAY)  # a published day, nothing new
+
+        requests, cursor = tick(instance, base, now=NOW)
+        assert [(r.job_name, r.partition_key) for r in requests] == [
+            ("publish_daily", LATE_DAY.isoformat())
+        ]
+        batch = batch_of(base, LATE_DAY, late_key)
+        assert requests[0].run_key == f"late-publish-{LATE_DAY.isoformat()}-{batch}"
+        assert requests[0].tags["it360/late_contracts"] == "S0001"
+        assert tick(instance, base, cursor, now=NOW)[0] == []  # the next tick: nothing new
+        again, _ = tick(instance, base, now=NOW)  # the same landing seen again: the same key
+        assert [r.run_key for r in again] == [requests[0].run_key]
+        # the day is still open by this clock: no re-run of a day that has not closed
+        assert tick(instance, base, now="2024-03-18T12:00:00+09:00")[0] == []
+
+        assert publications.late_upload_keys(wh, "S0001", LATE_DAY) == set()
+        published = definitions.resolve_job_def("publish_daily").execute_in_process(
+            partition_key=requests[0].partition_key, instance=instance, tags=requests[0].tags
+        )
+        assert published.success
+        checks = {c.check_name: c for c in published.get_asset_check_evaluations()}
+        assert checks["no_late_uploads"].passed is False
+        assert checks["no_late_uploads"].metadata["late_uploads"].value == {"S0001": [late_key]}
+        con = duck.connect(wh)
+        assert con.execute("select support_id, day, upload_key from late_uploads").fetchall() == [
+            ("S0001", LATE_DAY, late_key)
+        ]
+        # recorded: the same landing no longer asks for anything, from any cursor
+        assert tick(instance, base, now=NOW)[0] == []
+
+
+@pytest.fixture(scope="module")
+def dashboard_template(tmp_path_factory):
+    base = tmp_path_factory.mktemp("late") / "fixture"
+    base.mkdir()
+    land_fixture(base)
+    return base
+
+
+def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(
+    dashboard_template, tmp_path, monkeypatch
+):
+    base = tmp_path / "fixture"
+    shutil.copytree(dashboard_template, base)
+    definitions = use_fixture(base, monkeypatch)
+    with dg.instance_for_test() as instance:
+        for day in (DAY1, DAY2):
+            run(definitions, instance, "build_dashboard", day)
+        late_key = add_late_upload(base, "S1", DAY1)
+        run(definitions, instance, "land_uploads", DAY1)
+        run(definitions, instance, "land_uploads", DAY2)  # built, nothing new
+
+        requests, cursor = tick(instance, base)
+        # S1 has the daily option, but DAY1's file was never published: no publication run
+        assert [(r.job_name, r.partition_key) for r in requests] == [
+            ("build_dashboard", DAY1.isoformat())
+        ]
+        batch = batch_of(base, DAY1, late_key)
+        assert requests[0].run_key == f"late-dashboard-{DAY1.isoformat()}-{batch}"
+        assert tick(instance, base, cursor)[0] == []
+
+        run(definitions, instance, "build_dashboard", DAY1)
+        assert tick(instance, base)[0] == []  # the rebuild counted the new upload
+
+
+def test_a_landing_with_nothing_new_asks_for_nothing(dashboard_template, tmp_path, monkeypatch):
+    base = tmp_path / "fixture"
+    shutil.copytree(dashboard_template, base)
+    definitions = use_fixture(base, monkeypatch)
+    with dg.instance_for_test() as instance:
+        run(definitions, instance, "build_dashboard", DAY1)
+        run(definitions, instance, "land_uploads", DAY1)
+        requests, cursor = tick(instance, base)
+        assert requests == []
+        assert len(json.loads(cursor)["seen"]) == 1  # the landing run was looked at
