@@ -23,18 +23,20 @@ from storage import aggregates, layout, publications, upload_bytes, warehouse
 from storage.contracts import Contract
 from storage.roots import Root
 from transforms.inbox import Kind, classify
-from transforms.service_day import JST, service_day_of_instant
+from transforms.service_day import JST, landable_days, service_day_of_instant
 
 
 def pending_days(
     listing: dict[str, int], contracts: frozenset[str], now: dt.datetime
 ) -> dict[str, str]:
-    """Service day -> a digest of its waiting files. Dayless files and bundles go to the
-    current service day's run (any landing run settles them)."""
+    """Service day -> a digest of its waiting files. Dayless files, bundles and uploads of a
+    day no run can land (`day_out_of_range`) go to the current service day's run (any landing
+    run settles them)."""
     today = service_day_of_instant(now).isoformat()
+    days = landable_days(now)
     files: dict[str, list[str]] = {}
     for path, size in sorted(listing.items()):
-        entry = classify(path, contracts)
+        entry = classify(path, contracts, days)
         if entry.kind is Kind.IGNORED:
             continue
         day = entry.service_day.isoformat() if entry.kind is Kind.UPLOAD else today

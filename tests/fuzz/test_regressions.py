@@ -89,3 +89,13 @@ def test_s3_inbox_keys_that_are_not_plain_paths_are_quarantined_not_fatal(s3_env
     assert report.quarantined_by_reason == {"unexpected_path": 3}
     left = client.list_objects_v2(Bucket=s3_env, Prefix="inbox/")["Contents"]
     assert [o["Key"] for o in left] == ["inbox/S0001/"]  # the marker, left alone
+
+
+def test_an_upload_of_a_day_no_run_can_land_asks_for_todays_run():
+    now = dt.datetime(2024, 3, 20, 6, tzinfo=dt.UTC)  # service day 2024-03-20 in Japan
+    listing = {
+        f"S0001/{TMID}_201901010900000-{ID}.zip": 1,  # before the service began
+        f"S0001/{TMID}_203001010900000-{ID}.zip": 1,  # a clock years ahead
+        f"S0001/{GOOD.file_name}": 1,  # 2024-03-18's own run
+    }
+    assert set(pending_days(listing, frozenset({"S0001"}), now)) == {"2024-03-18", "2024-03-20"}
