@@ -14,6 +14,7 @@ import uuid
 
 import dagster as dg
 
+from assets.delivery import STORAGE_RETRY  # deleting is safe to repeat: a missing file is fine
 from pipelines.resources import Clock, ServiceStorage
 from storage import aggregates
 from storage import retention as store
@@ -45,7 +46,7 @@ def _expire_partitions(
     return _report(context, [p.rel for p in doomed], oldest_kept_day=oldest, **extra)
 
 
-@dg.op(name="retention_aggregates")
+@dg.op(name="retention_aggregates", retry_policy=STORAGE_RETRY)
 def retention_aggregates_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -74,7 +75,7 @@ def retention_aggregates_op(
     return dg.Output(None, metadata={**output.metadata, "compacted_copies_rewritten": len(copies)})
 
 
-@dg.op(name="retention_raw")
+@dg.op(name="retention_raw", retry_policy=STORAGE_RETRY)
 def retention_raw_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -85,7 +86,7 @@ def retention_raw_op(
     return _expire_partitions(context, wh, partitions, clock.now(), retention.RAW_DAYS)
 
 
-@dg.op(name="retention_quarantine")
+@dg.op(name="retention_quarantine", retry_policy=STORAGE_RETRY)
 def retention_quarantine_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -97,7 +98,7 @@ def retention_quarantine_op(
     )
 
 
-@dg.op(name="retention_diag")
+@dg.op(name="retention_diag", retry_policy=STORAGE_RETRY)
 def retention_diag_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

@@ -90,3 +90,16 @@ def test_the_sensor_interval_comes_from_the_environment(monkeypatch):
     assert sensor.minimum_interval_seconds == 30
     monkeypatch.delenv("IT360_SENSOR_INTERVAL_SECONDS")
     assert next(iter(build_definitions().sensors)).minimum_interval_seconds == 120
+
+
+def test_every_step_that_touches_storage_has_a_retry_policy():
+    from assets.retention import (
+        retention_aggregates,
+        retention_diag,
+        retention_quarantine,
+        retention_raw,
+    )
+
+    for job in (retention_aggregates, retention_raw, retention_diag, retention_quarantine):
+        for node in job.graph.node_defs:
+            assert node.retry_policy is not None and node.retry_policy.max_retries >= 1, node.name
