@@ -160,7 +160,7 @@ def load_org_info(contract: Contract) -> tuple[pl.DataFrame, str | None]:
 @dataclass(frozen=True)
 class LedgerExport:
     support_id: str
-    path: str  # relative to the warehouse
+    path: str  # relative to the delivery root
     terminals: int
     ledger_problem: str | None
 

@@ -451,7 +451,7 @@ def main() -> None:
 PARALLELISM = """\
 What is parallelised (2 cores):
 
-- The CPU work of a batch runs in worker processes (`assets/landing_work.py`, one per core,
+- The CPU work of a batch runs in worker processes (`assets/landing_work.py`, one per core up to 4,
   started with `spawn`): reading the inbox files, sha256, opening and inflating each ZIP,
   header and record parsing (Polars, DuckDB for the JSON check), building the rows and
   encoding the Parquet parts. A batch (4000 files) is cut into shares of about 250 files

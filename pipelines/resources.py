@@ -1,7 +1,9 @@
-"""Resources: the storage roots and the contracts, configured from the environment.
+"""Resources: the storage roots and contracts (`ServiceStorage`), the clock (`Clock`,
+`IT360_NOW`) and the notice sender (`Notifier`: SMTP or an outbox folder).
 
-`build_resources()` reads the environment when Definitions are built (never at import), with
-defaults under ./var/ so a fresh checkout runs without any setting.
+`build_storage()`, `build_clock()` and `build_notifier()` read the environment when the
+Definitions are built (never at import), with defaults under ./var/ so a fresh checkout runs
+without any setting.
 """
 
 from __future__ import annotations

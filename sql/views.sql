@@ -20,7 +20,8 @@ pragma add_parquet_key('it360', to_base64(unhex(getvariable('warehouse_key'))));
 -- `offset 0` keeps every filter out of the Parquet scan: DuckDB 2.0 fails its AES-GCM check on
 -- any filtered scan (a `where`, a join filter, a top-n) of a file written by pyarrow's modular
 -- encryption, while whole scans read correctly. The cost: a filter on support_id or day
--- prunes no folders here; the *_of macros below read one contract's or one day's folders.
+-- prunes no folders here; to read one contract's or one day's folders only, call
+-- `warehouse_days` with their path (README, Analysts).
 create or replace macro warehouse_days(files) as table
 select *
 from read_parquet(
@@ -63,8 +64,8 @@ select
     landed_at
 from warehouse_days('/raw/uploads/*/*/*/*.parquet');
 
--- Records whose upload is committed: a part left by a killed landing run stays invisible
--- until the next run removes it.
+-- Records whose upload row exists (the uploads part is written after the records parts): a
+-- records part left by a run killed before that stays invisible until the next run removes it.
 create or replace view records as
 with landed_records as (
     select support_id, day, tmid, upload_key, line_no, time, seq, type, "user", process, detail

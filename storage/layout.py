@@ -1,4 +1,5 @@
-"""Where everything lives. The one module that knows the warehouse and delivery layout.
+"""Where everything lives: the warehouse and delivery layout (the publication records' paths
+are in storage/publications.py, the locks' in storage/locks.py).
 
 Warehouse (a `Root`):
 
@@ -17,7 +18,8 @@ Warehouse (a `Root`):
 The empty file gives every table a schema before anything lands (DuckDB refuses a glob that
 matches nothing); anything under `support_id=_…` is not a contract and is skipped by readers.
 Partition columns are also stored inside each file, so a file read alone is self-describing;
-the DuckDB views read them from the hive path for pruning.
+the DuckDB views also read them from the hive path (they cannot prune on them: the encrypted
+scans take no filter, see sql/views.sql).
 """
 
 from __future__ import annotations

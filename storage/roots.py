@@ -5,7 +5,8 @@ written beside its target under a hidden temporary name and renamed into place; 
 only becomes visible when its PUT (or multipart upload) completes. Readers therefore see the
 whole file or nothing.
 
-Transient storage errors are retried here, once, for every caller: see `retrying` below.
+Transient storage errors are retried here (up to 4 attempts), in one place for every caller:
+see `retrying` below.
 """
 
 from __future__ import annotations

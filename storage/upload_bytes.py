@@ -8,8 +8,9 @@ whose dataset layer costs about a millisecond of set-up per file (and imports
 twice (planning columns, then bytes). Several files are read at once, and the bytes are
 handed out as views of the column's buffer, never copied into one `bytes` object each.
 
-Kept apart from `storage/warehouse.py`, whose landing reads import DuckDB: a process that
-only builds deliverables does not load it.
+Kept apart from `storage/warehouse.py` so that deliverables read only the uploads table, part
+by part with `pq.ParquetFile`, and a process that only builds deliverables imports neither
+DuckDB nor Polars.
 """
 
 from __future__ import annotations

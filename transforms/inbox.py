@@ -1,7 +1,8 @@
 """What an inbox path is: an upload of some service day, a diagnostic bundle, or not an upload.
 
 `<support_id>/<upload name>` is an upload, `<support_id>/diag/<upload name>` a diagnostic
-bundle; anything else is quarantined with the reason that says why, never parsed.
+bundle; anything else is quarantined with the reason that says why, never parsed. Dot-files (an
+uploader's in-flight temporaries) are ignored until renamed.
 """
 
 from __future__ import annotations

@@ -12,10 +12,10 @@ Format decisions (all fixed, so the same input always gives the same bytes, on a
 * Method STORED (the inner files are ZIPs already). CRC-32 and sizes are known before the
   local header is written, so there is no data descriptor and flag bit 3 is never set; a
   streaming reader (`bsdtar -tf - < x.zip`) can read every entry from its local header.
-* `version made by` = 20 with host system 0 (MS-DOS); `version needed` = 20, or 45 on an
-  entry whose central-directory record carries a ZIP64 extra field (local header and central
-  record say the same, so readers that compare the two are satisfied). The ZIP64 end records
-  say 45/45.
+* `version made by` = 20 (45 on ZIP64 entries) with host system 11 (NTFS); `version
+  needed` = 20, or 45 on an entry whose central-directory record carries a ZIP64 extra
+  field (local header and central record say the same, so readers that compare the two are
+  satisfied). The ZIP64 end records say 45/45.
 * Flag bit 11 (0x800, UTF-8 name) is set exactly on entries whose name is not pure ASCII
   (ASCII names read the same in CP437 and UTF-8, so the flag changes nothing there).
 * Timestamps: the naive Japan local datetime goes into the MS-DOS date/time fields, which
@@ -38,12 +38,11 @@ entry, in one bytearray: about 15 MB per 100,000 deliverable entries) and the se
 not with the bytes. It never seeks or asks the sink for its position; it counts offsets
 itself, so the sink can be a pipe or an object-store multipart upload.
 
-Known reader quirk (host system 0): Info-ZIP UnZip 6.0, the `unzip` of Linux distributions
-and macOS, converts names of MS-DOS-host entries from CP437 even when the UTF-8 flag is set,
-so it shows and extracts non-ASCII names garbled, and for such entries past 4 GiB it warns
-"mismatching local filename" (exit code 1). 7-Zip, libarchive (bsdtar), Python's zipfile and
-Windows honour the flag. A host of 11 (NTFS) or 14 (VFAT) avoids the quirk; the spec's
-choice of 0 is kept (see `_HOST_SYSTEM`).
+Why host system 11: Info-ZIP UnZip 6.0, the `unzip` of Linux distributions and macOS,
+converts names of MS-DOS-host (0) entries from CP437 even when the UTF-8 flag is set, so it
+would show and extract non-ASCII names garbled. Host 11 (NTFS) avoids that, and every reader
+(7-Zip, libarchive/bsdtar, Python's zipfile, Windows) still takes the external attributes as
+DOS ones (see `_HOST_SYSTEM`, docs/decisions.md).
 """
 
 from __future__ import annotations
