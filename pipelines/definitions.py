@@ -6,7 +6,7 @@ then and not at import time; `build_definitions()` is the same, for tests and th
 
 import dagster as dg
 
-from assets import dashboard, delivery, raw, retention
+from assets import dashboard, delivery, raw, retention, support
 from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
 from pipelines.executors import build_executor
 from pipelines.resources import (
@@ -38,6 +38,7 @@ def build_definitions() -> dg.Definitions:
             retention.retention_raw,
             retention.retention_diag,
             retention.retention_quarantine,
+            support.collect_diag_bundles,
         ],
         schedules=[
             schedules.build_daily_publication_schedule(daily_publish_cron()),

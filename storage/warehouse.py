@@ -108,10 +108,25 @@ def day_fates(warehouse: Root, day: dt.date) -> dict[str, object]:
 
 def pending_diag_tmids(warehouse: Root, support_id: str) -> set[str]:
     """TMIDs with a diagnostic bundle waiting in the restricted area."""
-    return {
-        posixpath.basename(rel).split("_", 1)[0]
-        for rel in warehouse.list_files(layout.diag_folder(support_id))
-    }
+    return {_bundle_tmid(name) for _, name in diag_bundle_files(warehouse, support_id)}
+
+
+def diag_bundle_files(
+    warehouse: Root, support_id: str, tmid: str | None = None
+) -> list[tuple[str, str]]:
+    """(path, inbox file name) of each pending bundle of the contract (of one TMID if given),
+    in name order; a write in progress (a hidden temporary) is not a bundle yet."""
+    found = []
+    for rel in sorted(warehouse.list_files(layout.diag_folder(support_id))):
+        name = posixpath.basename(rel)
+        if ".tmp-" in name or (tmid is not None and _bundle_tmid(name) != tmid):
+            continue
+        found.append((rel, name))
+    return found
+
+
+def _bundle_tmid(name: str) -> str:
+    return name.split("_", 1)[0]  # bundles keep the inbox name `<TMID>_<SENT15>-<ID>.zip`
 
 
 def day_totals(warehouse: Root, support_ids: list[str], day: dt.date) -> dict[str, int]:

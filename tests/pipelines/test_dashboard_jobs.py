@@ -3,12 +3,10 @@ Dagster, on the landed hand-written fixture."""
 
 import datetime as dt
 import os
-import shutil
 import time
 
 import dagster as dg
 import pyarrow as pa
-import pytest
 
 from assets import dashboard_build
 from assets.dashboard import dashboard_day
@@ -23,23 +21,8 @@ from pipelines.definitions import build_definitions
 from pipelines.resources import Clock
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
-from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE, land_fixture
+from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE
 from tests.pipelines.test_raw_asset import storage_for
-
-
-@pytest.fixture(scope="module")
-def fixture_template(tmp_path_factory):
-    base = tmp_path_factory.mktemp("jobs") / "fixture"
-    base.mkdir()
-    land_fixture(base)
-    return base
-
-
-@pytest.fixture
-def base(fixture_template, tmp_path):
-    copy = tmp_path / "fixture"
-    shutil.copytree(fixture_template, copy)
-    return copy
 
 
 def materialized(result, key):

@@ -42,6 +42,7 @@ def test_the_code_location_loads_with_its_names():
         "retention_raw",
         "retention_diag",
         "retention_quarantine",
+        "collect_diag_bundles",
     }
     assert {s.name for s in definitions.schedules} == {
         "daily_publication_schedule",
@@ -99,7 +100,9 @@ def test_every_step_that_touches_storage_has_a_retry_policy():
         retention_quarantine,
         retention_raw,
     )
+    from assets.support import collect_diag_bundles
 
-    for job in (retention_aggregates, retention_raw, retention_diag, retention_quarantine):
+    jobs = (retention_aggregates, retention_raw, retention_diag, retention_quarantine)
+    for job in (*jobs, collect_diag_bundles):
         for node in job.graph.node_defs:
             assert node.retry_policy is not None and node.retry_policy.max_retries >= 1, node.name
