@@ -85,8 +85,8 @@ def build_inbox_sensor(interval_seconds: int) -> dg.SensorDefinition:
 
 # -- late landings: re-publish and rebuild closed days that gained uploads -----------------
 
-# Finished landing runs, failed and canceled ones too: their committed batches stay landed.
-LANDING_DONE = [
+# Finished runs, failed and canceled ones too: a landing's committed batches stay landed.
+RUN_DONE = [
     dg.DagsterRunStatus.SUCCESS,
     dg.DagsterRunStatus.FAILURE,
     dg.DagsterRunStatus.CANCELED,
@@ -113,12 +113,21 @@ class LateDay:
     unbuilt_contracts: list[str] = field(default_factory=list)
 
 
-def landing_runs_since(
+# The runs whose end can leave a closed day with an upload missing from its daily file or
+# dashboard: a landing (it may have landed one late), and the day's publication and dashboard
+# build themselves. A landing that commits while they read the day, and whose tick finds no
+# file or build yet, is then caught when they finish instead of at the day's next landing.
+WATCHED_JOBS = frozenset({land_uploads.name, publish_daily.name, build_dashboard.name})
+WHOLE_DAY = dt.datetime.min.replace(tzinfo=dt.UTC)
+
+
+def runs_since(
     instance: dg.DagsterInstance, cursor: dict, now: dt.datetime
 ) -> tuple[dict[str, dt.datetime], dict]:
-    """Service day -> the earliest start of its landing runs that finished since the cursor;
-    and the new cursor (`after`: the last run's update time; `seen`: ids of runs updated
-    within CURSOR_OVERLAP of it)."""
+    """Service day -> from when its landed batches need a look, for the days of watched runs
+    that finished since the cursor: a landing run's start (less CLOCK_SLACK), or the whole day
+    after its publication or dashboard run; and the new cursor (`after`: the last run's update
+    time; `seen`: ids of runs updated within CURSOR_OVERLAP of it)."""
     after = (
         dt.datetime.fromisoformat(cursor["after"])
         if cursor.get("after")
@@ -127,8 +136,7 @@ def landing_runs_since(
     seen: dict[str, str] = dict(cursor.get("seen", {}))
     records = instance.get_run_records(
         dg.RunsFilter(
-            job_name=land_uploads.name,
-            statuses=LANDING_DONE,
+            statuses=RUN_DONE,
             updated_after=after - CURSOR_OVERLAP,
         ),
         limit=LATE_RUNS_PER_TICK,
@@ -144,14 +152,18 @@ def landing_runs_since(
             continue
         seen[run.run_id] = updated.isoformat()
         day = run.tags.get("dagster/partition")
-        if day is None:
+        if day is None or run.job_name not in WATCHED_JOBS:
             continue
-        started = (
-            dt.datetime.fromtimestamp(record.start_time, dt.UTC)
-            if record.start_time
-            else _utc(record.create_timestamp)
-        )
-        days[day] = min(days.get(day, started), started)
+        if run.job_name == land_uploads.name:
+            started = (
+                dt.datetime.fromtimestamp(record.start_time, dt.UTC)
+                if record.start_time
+                else _utc(record.create_timestamp)
+            )
+            since = started - CLOCK_SLACK
+        else:
+            since = WHOLE_DAY
+        days[day] = min(days.get(day, since), since)
     kept = {
         run_id: at
         for run_id, at in seen.items()
@@ -230,7 +242,8 @@ def build_late_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
         jobs=[publish_daily, build_dashboard],
         minimum_interval_seconds=interval_seconds,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="After landing runs, re-runs publish_daily for a closed service day that "
+        description="After landing, publication and dashboard runs, re-runs publish_daily for a "
+        "closed service day that "
         "gained uploads after its daily file was published (they are recorded and reported as "
         "late), and build_dashboard for one that gained uploads after its dashboard build.",
     )
@@ -239,19 +252,20 @@ def build_late_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
     ):
         now = clock.now()
         cursor = json.loads(context.cursor) if context.cursor else {}
-        days, new_cursor = landing_runs_since(context.instance, cursor, dt.datetime.now(dt.UTC))
+        days, new_cursor = runs_since(context.instance, cursor, dt.datetime.now(dt.UTC))
         today = service_day_of_instant(now)
         closed = {d: s for d, s in days.items() if dt.date.fromisoformat(d) < today}
         requests: list[dg.RunRequest] = []
         if closed:
             wh, contracts = storage.warehouse_root(), storage.load_contracts()
-            for day, started in sorted(closed.items()):
-                found = late_day(wh, contracts, dt.date.fromisoformat(day), started - CLOCK_SLACK)
+            for day, since in sorted(closed.items()):
+                found = late_day(wh, contracts, dt.date.fromisoformat(day), since)
                 requests += late_requests(found)
         context.update_cursor(json.dumps(new_cursor, sort_keys=True))
         if not requests:
             return dg.SkipReason(
-                f"{len(days)} service days landed since the last tick ({len(closed)} closed); "
+                f"{len(days)} service days with finished runs since the last tick "
+                f"({len(closed)} closed); "
                 "none gained uploads after its daily file or dashboard"
             )
         return requests

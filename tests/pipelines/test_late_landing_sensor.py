@@ -4,17 +4,16 @@ and one that gained uploads after its dashboard build gets one `build_dashboard`
 
 import datetime as dt
 import json
-import shutil
 
 import dagster as dg
-import pytest
+import pyarrow.compute as pc
 
 from pipelines.definitions import build_definitions
 from pipelines.resources import Clock
 from pipelines.sensors import build_late_landing_sensor
 from storage import duck, publications, upload_bytes, warehouse
 from storage.roots import Root
-from tests.assets.dashboard_fixture import DAY1, DAY2, land_fixture
+from tests.assets.dashboard_fixture import DAY1, DAY2
 from tests.assets.landing_helpers import read_uploads_with_bytes
 from tests.pipelines.test_raw_asset import storage_for
 
@@ -118,19 +117,47 @@ def test_a_late_upload_asks_for_one_publication_run_which_records_it(landed, mon
         assert tick(instance, base, now=NOW)[0] == []
 
 
-@pytest.fixture(scope="module")
-def dashboard_template(tmp_path_factory):
-    base = tmp_path_factory.mktemp("late") / "fixture"
-    base.mkdir()
-    land_fixture(base)
-    return base
+def test_an_upload_landed_while_the_publication_ran_is_caught_when_it_finishes(landed, monkeypatch):
+    """The race: the publication reads the day, a landing commits an upload of it and finishes,
+    the sensor ticks and finds no daily file yet, then the publication writes its file without
+    the upload. The publication run's end is what brings the day back to the sensor."""
+    base, _manifest = landed
+    definitions = use_fixture(base, monkeypatch, NOW)
+    wh = Root(str(base / "warehouse"))
+    with dg.instance_for_test() as instance:
+        late_key = add_late_upload(base, "S0001", LATE_DAY)
+        run(definitions, instance, "land_uploads", LATE_DAY)
+        requests, cursor = tick(instance, base, now=NOW)
+        assert requests == []  # no daily file yet: nothing is late
+
+        # The publication's read of the day, taken before the landing committed.
+        from assets import deliverables
+
+        read_day = deliverables.upload_bytes.upload_meta
+
+        def before_the_landing(*args, **kwargs):
+            meta = read_day(*args, **kwargs)
+            return meta.filter(pc.not_equal(meta["upload_key"], late_key))
+
+        with monkeypatch.context() as patch:
+            patch.setattr(deliverables.upload_bytes, "upload_meta", before_the_landing)
+            run(definitions, instance, "publish_daily", LATE_DAY)
+        pub = publications.latest_daily_publication(wh, "S0001", LATE_DAY)
+        assert late_key not in publications.published_upload_keys(pub)
+
+        requests, _ = tick(instance, base, cursor, now=NOW)
+        assert [(r.job_name, r.partition_key) for r in requests] == [
+            ("publish_daily", LATE_DAY.isoformat())
+        ]
+        assert requests[0].run_key == (
+            f"late-publish-{LATE_DAY.isoformat()}-{batch_of(base, LATE_DAY, late_key)}"
+        )
+        run(definitions, instance, "publish_daily", LATE_DAY)  # records it as late
+        assert publications.late_upload_keys(wh, "S0001", LATE_DAY) == {late_key}
+        assert tick(instance, base, now=NOW)[0] == []  # and that run's end asks for nothing
 
 
-def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(
-    dashboard_template, tmp_path, monkeypatch
-):
-    base = tmp_path / "fixture"
-    shutil.copytree(dashboard_template, base)
+def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(base, monkeypatch):
     definitions = use_fixture(base, monkeypatch)
     with dg.instance_for_test() as instance:
         for day in (DAY1, DAY2):
@@ -152,13 +179,11 @@ def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(
         assert tick(instance, base)[0] == []  # the rebuild counted the new upload
 
 
-def test_a_landing_with_nothing_new_asks_for_nothing(dashboard_template, tmp_path, monkeypatch):
-    base = tmp_path / "fixture"
-    shutil.copytree(dashboard_template, base)
+def test_a_landing_with_nothing_new_asks_for_nothing(base, monkeypatch):
     definitions = use_fixture(base, monkeypatch)
     with dg.instance_for_test() as instance:
         run(definitions, instance, "build_dashboard", DAY1)
         run(definitions, instance, "land_uploads", DAY1)
         requests, cursor = tick(instance, base)
         assert requests == []
-        assert len(json.loads(cursor)["seen"]) == 1  # the landing run was looked at
+        assert len(json.loads(cursor)["seen"]) == 2  # the build and the landing were looked at
