@@ -233,6 +233,9 @@ def spot_30_days(
                     request,
                 )
             )
+    if not built and contract.notify_to:
+        # No day of the range has an upload, so no file: the customer still hears back.
+        sender.send(_no_data_notice(contract, first_day, last_day, now))
     return built
 
 
@@ -425,6 +428,27 @@ def _write_zip(
 def _publication_id(support_id: str, file_name: str, now: dt.datetime) -> str:
     digest = hashlib.sha256(f"{support_id}\0{file_name}\0{now.isoformat()}".encode())
     return f"{now.strftime('%Y%m%dT%H%M%S')}-{digest.hexdigest()[:16]}"
+
+
+def _no_data_notice(
+    contract: Contract, first_day: dt.date, last_day: dt.date, now: dt.datetime
+) -> Notice:
+    body = "\n".join(
+        [
+            f"{contract.support_id} 様",
+            "",
+            f"ログスポット (30日) のご注文 ({first_day} から {last_day}) の期間には"
+            "アップロードがなかったため、ファイルは作成されませんでした。",
+        ]
+    )
+    return Notice(
+        to=contract.notify_to,
+        subject=f"[IT360] ログスポット (30日) {first_day} - {last_day}: 対象データなし",
+        body=body,
+        kind="no_data",
+        support_id=contract.support_id,
+        at=now,
+    )
 
 
 def _notice(contract: Contract, pub: publications.Publication) -> Notice:

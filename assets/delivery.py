@@ -144,6 +144,12 @@ def spot_30_days_op(
     )
     for b in built:
         context.log.info(f"{b.url}: {b.publication.uploads} uploads")
+    if not built:
+        context.log.warning(
+            f"{config.support_id}: no upload from {config.first_day} to {config.last_day}, "
+            "so no file"
+            + ("; the contract was told" if contract.notify_to else " (and no notify_to)")
+        )
     days_without = built[0].publication.days_without_data if built else []
     return dg.Output(
         None,

@@ -1,6 +1,8 @@
 """Deliverables built from landed sample data, checked from their bytes."""
 
 import datetime as dt
+import email
+import email.policy
 import hashlib
 from collections import defaultdict
 
@@ -121,6 +123,21 @@ def test_spot_30_days_writes_one_file_per_day_with_uploads(landed):
         assert [i.filename for i in entries(data)] == names  # no date folder
         check_structure(data)
         readers_accept(base / "delivery" / "it360-log" / "S0001" / f"{day}_SP.zip")
+
+
+def test_a_spot_30_days_range_without_uploads_writes_no_file_but_tells_the_customer(landed):
+    base, manifest = landed
+    contracts, roots, sender = setup(base)
+    first, last = dt.date(2024, 3, 10), dt.date(2024, 3, 12)
+    days = {dt.date.fromisoformat(e.service_day) for e in landed_by(manifest, "S0001")}
+    assert not [d for d in days if first <= d <= last]
+    assert dl.spot_30_days(roots, contracts["S0001"], first, last, NOW, sender) == []
+    assert not (base / "delivery").exists()
+    notices = sorted((base / "warehouse" / "outbox").glob("*.eml"))
+    assert [n.name.split("-")[1] for n in notices] == ["no_data"]
+    mail = email.message_from_bytes(notices[0].read_bytes(), policy=email.policy.default)
+    assert mail["To"] == contracts["S0001"].notify_to and mail["X-IT360-Support-Id"] == "S0001"
+    assert "2024-03-10 から 2024-03-12" in mail.get_content()
 
 
 @pytest.mark.parametrize(
