@@ -488,10 +488,16 @@ which Polars then encodes back to UTF-8, cost four times more; a share with a lo
 valid UTF-8 decodes each log as before, and cp932 logs are decoded by Python); lines are split
 and numbered, and the six fields split, in one lazy Polars query whose split also gives the
 field count (one split more than there are fields: the line is right exactly when the sixth is
-there and the seventh is not); the time and seq checks are a second query. The JSON-object check
-is DuckDB's `json_valid` (validating only: casting to JSON and asking the type built every
-document and cost twice as much) plus a Polars test that the first non-blank character is
-`{`, on one DuckDB connection per thread (a cursor per call cost ~2 ms); a plain projection
+there and the seventh is not); the seq check is a second query. The time, once its shape is
+checked, is typed by Arrow's ISO 8601 cast, about ten times cheaper than Polars' `strptime`
+(chrono, value by value); a share in which Arrow refuses a value (a time of the right shape
+that is no instant, such as hour 24 or February 30, or a leap second, which chrono takes) is
+typed by Polars instead, so the answers are always chrono's (`tests/transforms/
+test_record_times.py`, hypothesis). The JSON-object check is DuckDB's `json_valid`
+(validating only: casting to JSON and asking the type built every document and cost twice as
+much) plus a Polars test that the first non-blank character is `{`, on one DuckDB connection
+per thread (a cursor per call cost ~2 ms); the details reach DuckDB as Arrow string views, as
+Polars holds them (the classic layout copied every detail once more); a plain projection
 keeps its input order, so no row number is carried. Lines come out already in (upload, line)
 order, so the records are no longer sorted. Classifying the inbox checks a SENT15's calendar
 and service day once per date and hour (`transforms/inbox.py`, tested against
@@ -507,17 +513,30 @@ listing, the first batch, which nothing overlaps) and the last batch's commit. T
 process also spends CPU the workers could use: deleting the inbox files (16 threads, each
 unlinking its chunk in a plain loop: threads cost more CPU than one loop but wait on the
 journal together) and about 0.3 s classifying the inbox. `bench.land` prints the landing
-process's own CPU and its workers' apart: on the reference day about 2.7 s and 10 s; of the
-workers' 10 s, about 0.6 s each is start-up (imports of Polars, DuckDB and pyarrow; fsspec
+process's own CPU and its workers' apart: on the reference day about 2.1 s and 7.6 s; of the
+workers' 7.6 s, about 0.6 s each is start-up (imports of Polars, DuckDB and pyarrow; fsspec
 is not imported in a worker).
 
-Against the targets: at about 9.5 CPU s on two cores the landing cannot finish in less than
-about 4.8 s, so 2.5x the inflate limit (about 4 s on this machine) needs a quarter less CPU
-and 6x the naive peer (about 2.7 s) half. Each step left is already at its library's speed
-(zlib's inflate, zstd at level 1, Polars' split and strptime, DuckDB's JSON validation); what
-is left to cut is the number of passes over each line (split, then type, then validate, each
-a copy) and the fixed cost per column chunk of many small part files. A single-pass native
-parser and wider part files would be the next steps; neither is built."""
+Against the targets (why they still fail, and what would meet them): the landing spends about
+9.7 CPU s on two cores, so it cannot finish in less than about 4.9 s; 2.5x the inflate limit
+(1.7 s here) needs about 4.3 s. `perf record` over a whole two-worker landing (every process,
+`--sort dso`) puts the CPU in: the Python interpreter 36% (the imports of three processes,
+about 1.5 s, and the per-file work: ZIP structure checks, names, fates, for 19,241 files), the
+kernel 13% (reading, writing with fsync, unlinking 19,241 files, page faults), Polars 12% and
+DuckDB 3% (the record typing), libc 10% (copies, malloc), zlib 9% (the inflate itself, the
+inflate limit's own work), Arrow and Parquet with zstd and AES-GCM 11%. No single step is
+above an eighth, and each runs at its library's speed, so no one change moves the ratio by
+the quarter it needs: the latest (Arrow's cast for the times, string views for the
+details) took about 0.4 CPU s off the record typing, and larger shares (500 or 1000 files)
+none. Even a free record typing would leave about 8.2 CPU s (4.1 s on two cores, before the
+serial start and last commit). What would meet it is a compiled, single-pass landing path
+(ZIP checks, inflate, split, type and validate each log in native code, without the per-file
+Python), outside this stack and not buildable on a machine with only Python and pip.
+
+The naive peer's figure moves with the machine: the same script took 15.9 s in the run of
+2026-11-26 and 27.6 s in that of 2026-11-27 (it holds about 2 GiB of Python objects, so it is
+sensitive to memory speed and the garbage collector), while the landing stayed at 5.6-5.7 s;
+the ratio moved from 2.8x to 4.8x with it. The 6x target is failed on both."""
 
 
 def _profile_text(profile: str) -> str:
