@@ -433,21 +433,15 @@ def _publication_id(support_id: str, file_name: str, now: dt.datetime) -> str:
 def _no_data_notice(
     contract: Contract, first_day: dt.date, last_day: dt.date, now: dt.datetime
 ) -> Notice:
-    body = "\n".join(
+    return _to_contract(
+        contract,
+        f"[IT360] ログスポット (30日) {first_day} - {last_day}: 対象データなし",
         [
-            f"{contract.support_id} 様",
-            "",
             f"ログスポット (30日) のご注文 ({first_day} から {last_day}) の期間には"
             "アップロードがなかったため、ファイルは作成されませんでした。",
-        ]
-    )
-    return Notice(
-        to=contract.notify_to,
-        subject=f"[IT360] ログスポット (30日) {first_day} - {last_day}: 対象データなし",
-        body=body,
-        kind="no_data",
-        support_id=contract.support_id,
-        at=now,
+        ],
+        "no_data",
+        now,
     )
 
 
@@ -457,22 +451,30 @@ def _notice(contract: Contract, pub: publications.Publication) -> Notice:
         "spot_30_days": "ログスポット (30日)",
         "spot_1_year": "ログスポット (1年)",
     }
-    body = "\n".join(
+    return _to_contract(
+        contract,
+        f"[IT360] {pub.file_name} を格納しました",
         [
-            f"{contract.support_id} 様",
-            "",
             f"{kinds[pub.kind]} のファイルをオンラインストレージに格納しました。",
             f"ファイル: it360-log/{contract.support_id}/{pub.file_name}",
             f"サイズ: {pub.size} bytes   SHA-256: {pub.sha256}",
             f"アップロード数: {pub.uploads}",
             f"保存期限: {pub.expires_at.astimezone(JST):%Y-%m-%d %H:%M} (JST)",
-        ]
+        ],
+        "publication",
+        pub.published_at,
     )
+
+
+def _to_contract(
+    contract: Contract, subject: str, lines: list[str], kind: str, at: dt.datetime
+) -> Notice:
+    """A notice to the contract's account address, addressed to the contract."""
     return Notice(
         to=contract.notify_to,
-        subject=f"[IT360] {pub.file_name} を格納しました",
-        body=body,
-        kind="publication",
+        subject=subject,
+        body="\n".join([f"{contract.support_id} 様", "", *lines]),
+        kind=kind,
         support_id=contract.support_id,
-        at=pub.published_at,
+        at=at,
     )

@@ -131,3 +131,21 @@ def landed(landed_template, tmp_path) -> tuple[Path, object]:
     base, manifest = landed_template
     shutil.copytree(base, tmp_path / "landed")
     return tmp_path / "landed", manifest
+
+
+@pytest.fixture(scope="session")
+def hand_template(tmp_path_factory) -> Path:
+    """The hand-written fixture (`tests/assets/dashboard_fixture.py`), landed once."""
+    from tests.assets.dashboard_fixture import land_fixture
+
+    base = tmp_path_factory.mktemp("hand") / "fixture"
+    base.mkdir()
+    land_fixture(base)
+    return base
+
+
+@pytest.fixture
+def hand_base(hand_template, tmp_path) -> Path:
+    """A private copy of the landed hand-written fixture."""
+    shutil.copytree(hand_template, tmp_path / "fixture")
+    return tmp_path / "fixture"

@@ -18,25 +18,16 @@ from samples.logs import build_header, build_record, build_upload_zip, encode_lo
 from storage import aggregates, duck, layout, parquet
 from storage.contracts import Contract, load_contracts
 from storage.roots import Root
-from tests.assets.dashboard_fixture import DAY1, DAY2, T2, land_fixture, upload_name
+from tests.assets.dashboard_fixture import DAY1, DAY2, T2, upload_name
 from tests.assets.landing_helpers import sample_days
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="module")
-def hand_template(tmp_path_factory):
-    base = tmp_path_factory.mktemp("hand") / "fixture"
-    base.mkdir()
-    land_fixture(base)
-    return base
-
-
 @pytest.fixture
-def hand(hand_template, tmp_path):
+def hand(hand_base):
     """A private copy of the landed hand-written fixture: (base, warehouse, contracts)."""
-    base = tmp_path / "fixture"
-    shutil.copytree(hand_template, base)
+    base = hand_base
     return base, Root(str(base / "warehouse")), load_contracts(str(base / "contracts.yaml"))
 
 
