@@ -132,13 +132,14 @@ def land_day(
             mine = _paths_of_run(listing, contracts, day, days)
             report.files_seen = len(mine)
             context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
+            landed_before = warehouse.landed_by_terminal(wh, day)
             loaded: set[tuple[str, str]] = set()
             in_flight: _Started | None = None  # handed to the workers, outcome not known yet
             for paths in _batches(mine, listing, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
                 batch = [classify(path, contracts, days) for path in paths]
                 at = now()
-                _load_landed(wh, day, batch, context, loaded)
+                _load_landed(landed_before, batch, context, loaded)
                 started = _start_triage(
                     workers, limits, inbox, day, batch, listing, context, at, in_flight
                 )
@@ -233,15 +234,18 @@ def _forget_passed_terminals(
 
 
 def _load_landed(
-    wh: Root, day: dt.date, batch: list[InboxEntry], context: LandingContext, loaded: set
+    landed_before: dict[tuple[str, str], dict[str, str]],
+    batch: list[InboxEntry],
+    context: LandingContext,
+    loaded: set,
 ) -> None:
-    wanted: dict[str, set[str]] = {}
+    """Hand the batch's terminals' keys landed by earlier runs to the triage (this run's own
+    come back with each batch's outcome); each terminal's once, then dropped here."""
     for entry in batch:
-        if entry.kind is Kind.UPLOAD and (entry.support_id, entry.name.tmid) not in loaded:
-            wanted.setdefault(entry.support_id, set()).add(entry.name.tmid)
-    for support_id, tmids in wanted.items():
-        context.landed_sha.update(warehouse.landed_sha(wh, support_id, day, tmids))
-        loaded.update((support_id, t) for t in tmids)
+        terminal = (entry.support_id, entry.name.tmid) if entry.kind is Kind.UPLOAD else None
+        if terminal is not None and terminal not in loaded:
+            context.landed_sha.update(landed_before.pop(terminal, {}))
+            loaded.add(terminal)
 
 
 @dataclass

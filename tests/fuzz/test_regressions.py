@@ -58,7 +58,7 @@ def test_a_landing_with_such_a_file_lands_the_rest(tmp_path):
     report = land_day(Root(str(tmp_path / "inbox")), wh, frozenset({"S0001"}), GOOD.service_day)
     assert report.outcomes == {"landed": 1, "quarantined": 1}
     assert report.quarantined_by_reason == {"bad_name": 1}
-    assert warehouse.landed_sha(wh, "S0001", GOOD.service_day, {TMID})
+    assert warehouse.landed_by_terminal(wh, GOOD.service_day)[("S0001", TMID)]
 
 
 def test_a_zip_end_record_with_a_too_small_directory_is_corrupt():
