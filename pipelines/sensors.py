@@ -19,7 +19,7 @@ from pipelines.dashboard_jobs import build_dashboard
 from pipelines.jobs import land_uploads, publish_daily
 from pipelines.partitions import FIRST_SERVICE_DAY, service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
-from storage import aggregates, layout, publications, upload_bytes, warehouse
+from storage import aggregates, dashboard_inputs, layout, publications, upload_bytes, warehouse
 from storage.contracts import Contract
 from storage.roots import Root
 from transforms.inbox import Kind, classify
@@ -111,6 +111,13 @@ class LateDay:
     late_contracts: list[str] = field(default_factory=list)
     unbuilt_batch: str | None = None  # newest batch of a contract whose build counted fewer
     unbuilt_contracts: list[str] = field(default_factory=list)
+    # Built later days whose terminal status read this day's uploads (a terminal's previous
+    # upload days): day -> contracts, rebuilt with this day.
+    stale_later: dict[dt.date, list[str]] = field(default_factory=dict)
+
+
+# How far after a day the sensor looks for builds that read it as a terminal's history.
+LATER_DAYS = 14
 
 
 # The runs whose end can leave a closed day with an upload missing from its daily file or
@@ -176,13 +183,21 @@ def _utc(stamp: dt.datetime) -> dt.datetime:
     return stamp.replace(tzinfo=dt.UTC) if stamp.tzinfo is None else stamp.astimezone(dt.UTC)
 
 
-def late_day(wh: Root, contracts: Iterable[Contract], day: dt.date, since: dt.datetime) -> LateDay:
+def late_day(
+    wh: Root,
+    contracts: Iterable[Contract],
+    day: dt.date,
+    since: dt.datetime,
+    today: dt.date | None = None,
+) -> LateDay:
     """Which re-runs day D needs, for the contracts that landed uploads of D in a batch from
     `since` on. Decided on the whole day's state, so a tick is safe to repeat:
 
     - publish: an upload of D landed for a contract whose `<D>.zip` is published, is not in
       that file and is not yet recorded as late (what `publish_daily` would record);
-    - dashboard: a contract's current build of D counted fewer uploads than have landed."""
+    - dashboard: a contract's current build of D counted fewer uploads than have landed; and
+      the built days after D, before `today`, whose terminal status read D as the previous
+      upload day of a terminal that landed there (`stale_later_days`)."""
     found = LateDay(day)
     landed = warehouse.landed_uploads(wh, day).to_pylist()
     recent = {r["support_id"] for r in landed if r["logged_at"] >= since}
@@ -206,7 +221,32 @@ def late_day(wh: Root, contracts: Iterable[Contract], day: dt.date, since: dt.da
         if built is not None and len(keys) > built[1]:
             found.unbuilt_batch = max(found.unbuilt_batch or "", max(r["batch_id"] for r in mine))
             found.unbuilt_contracts.append(sid)
+            tmids = {r["upload_key"].split("_", 1)[0] for r in mine if r["logged_at"] >= since}
+            for later in stale_later_days(wh, sid, day, tmids, today or day):
+                found.stale_later.setdefault(later, []).append(sid)
     return found
+
+
+def stale_later_days(
+    wh: Root, support_id: str, day: dt.date, tmids: set[str], today: dt.date
+) -> list[dt.date]:
+    """Closed days after `day` (up to LATER_DAYS) built for the contract whose terminal status
+    read `day` for one of `tmids`: the terminal's previous upload day if it uploaded that day,
+    or one of its last two if it was silent (what `day_inputs` reads)."""
+    stale = []
+    for later in (day + dt.timedelta(n) for n in range(1, LATER_DAYS + 1)):
+        if later >= today:
+            break
+        if aggregates.current_build_uploads(wh, support_id, later) is None:
+            continue  # never built: its first build reads the day as it is now
+        history = dashboard_inputs.previous_upload_days(wh, support_id, later)
+        active = {
+            f.removeprefix("tmid=")
+            for f in wh.list_dirs(layout.raw_day("uploads", support_id, later))
+        }
+        if any(day in history.get(t, [])[: 1 if t in active else 2] for t in tmids):
+            stale.append(later)
+    return stale
 
 
 def late_requests(found: LateDay) -> list[dg.RunRequest]:
@@ -233,6 +273,15 @@ def late_requests(found: LateDay) -> list[dg.RunRequest]:
                 tags={**tags, "it360/late_contracts": ",".join(found.unbuilt_contracts)},
             )
         )
+        for later, contracts in sorted(found.stale_later.items()):
+            requests.append(
+                dg.RunRequest(
+                    job_name=build_dashboard.name,
+                    partition_key=later.isoformat(),
+                    run_key=f"late-dashboard-{later}-after-{day}-{found.unbuilt_batch}",
+                    tags={**tags, "it360/late_contracts": ",".join(contracts)},
+                )
+            )
     return requests
 
 
@@ -259,7 +308,7 @@ def build_late_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
         if closed:
             wh, contracts = storage.warehouse_root(), storage.load_contracts()
             for day, since in sorted(closed.items()):
-                found = late_day(wh, contracts, dt.date.fromisoformat(day), since)
+                found = late_day(wh, contracts, dt.date.fromisoformat(day), since, today)
                 requests += late_requests(found)
         context.update_cursor(json.dumps(new_cursor, sort_keys=True))
         if not requests:

@@ -8,12 +8,13 @@ import json
 import dagster as dg
 import pyarrow.compute as pc
 
+from assets import dashboard_build
 from pipelines.definitions import build_definitions
 from pipelines.resources import Clock
-from pipelines.sensors import build_late_landing_sensor
+from pipelines.sensors import build_late_landing_sensor, stale_later_days
 from storage import duck, publications, upload_bytes, warehouse
 from storage.roots import Root
-from tests.assets.dashboard_fixture import DAY1, DAY2
+from tests.assets.dashboard_fixture import DAY1, DAY2, T1
 from tests.assets.landing_helpers import read_uploads_with_bytes
 from tests.pipelines.test_raw_asset import storage_for
 
@@ -157,7 +158,9 @@ def test_an_upload_landed_while_the_publication_ran_is_caught_when_it_finishes(l
         assert tick(instance, base, now=NOW)[0] == []  # and that run's end asks for nothing
 
 
-def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(base, monkeypatch):
+def test_an_upload_after_the_dashboard_build_asks_for_a_rebuild_of_it_and_of_what_read_it(
+    base, monkeypatch
+):
     definitions = use_fixture(base, monkeypatch)
     with dg.instance_for_test() as instance:
         for day in (DAY1, DAY2):
@@ -167,13 +170,25 @@ def test_an_upload_after_the_dashboard_build_asks_for_one_rebuild(base, monkeypa
         run(definitions, instance, "land_uploads", DAY2)  # built, nothing new
 
         requests, cursor = tick(instance, base)
-        # S1 has the daily option, but DAY1's file was never published: no publication run
+        # S1 has the daily option, but DAY1's file was never published: no publication run.
+        # DAY2's build read DAY1 as the terminal's previous upload day (its last seq and agent
+        # state): it is rebuilt too.
         assert [(r.job_name, r.partition_key) for r in requests] == [
-            ("build_dashboard", DAY1.isoformat())
+            ("build_dashboard", DAY1.isoformat()),
+            ("build_dashboard", DAY2.isoformat()),
         ]
         batch = batch_of(base, DAY1, late_key)
-        assert requests[0].run_key == f"late-dashboard-{DAY1.isoformat()}-{batch}"
+        assert [r.run_key for r in requests] == [
+            f"late-dashboard-{DAY1.isoformat()}-{batch}",
+            f"late-dashboard-{DAY2.isoformat()}-after-{DAY1.isoformat()}-{batch}",
+        ]
+        assert requests[1].tags["it360/late_contracts"] == "S1"
         assert tick(instance, base, cursor)[0] == []
+        # Before DAY2 closed, only DAY1 is asked for.
+        day2_open = f"{DAY2.isoformat()}T12:00:00+09:00"
+        assert [r.partition_key for r in tick(instance, base, now=day2_open)[0]] == [
+            DAY1.isoformat()
+        ]
 
         run(definitions, instance, "build_dashboard", DAY1)
         assert tick(instance, base)[0] == []  # the rebuild counted the new upload
@@ -187,3 +202,14 @@ def test_a_landing_with_nothing_new_asks_for_nothing(base, monkeypatch):
         requests, cursor = tick(instance, base)
         assert requests == []
         assert len(json.loads(cursor)["seen"]) == 2  # the build and the landing were looked at
+
+
+def test_only_built_later_days_that_read_the_day_for_that_terminal_are_stale(base):
+    wh = Root(str(base / "warehouse"))
+    contracts = storage_for(base).load_contracts()
+    today = DAY2 + dt.timedelta(days=1)
+    assert stale_later_days(wh, "S1", DAY1, {T1}, today) == []  # DAY2 never built
+    dashboard_build.build_day(wh, contracts, DAY2)
+    assert stale_later_days(wh, "S1", DAY1, {T1}, today) == [DAY2]
+    assert stale_later_days(wh, "S1", DAY1, {"NOT-A-TERMINAL-OF-S1"}, today) == []
+    assert stale_later_days(wh, "S1", DAY1, {T1}, DAY2) == []  # DAY2 not closed yet
