@@ -1,4 +1,4 @@
-"""Jobs and schedules of the dashboard, the ledger export and retention.
+"""Jobs and schedules of the dashboard, the ledger export, raw compaction and retention.
 
 `build_dashboard` materialises group `dashboard` for one service day (a backfill from the UI
 or `dagster asset materialize --partition`); its schedule builds the day that just closed.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from assets.raw_compaction import compact_raw
 from assets.retention import (
     retention_aggregates,
     retention_diag,
@@ -43,6 +44,13 @@ ledger_export_schedule = tokyo_schedule(
     "30 6 * * *",
     "Exports the asset ledgers after the night's dashboard build.",
     name="ledger_export_schedule",
+)
+
+compaction_schedule = tokyo_schedule(
+    compact_raw,
+    "15 5 * * *",
+    "Merges the raw parts of the day that just closed (and late parts of the week before), "
+    "before its dashboard build at 05:30.",
 )
 
 retention_schedules = [

@@ -6,7 +6,7 @@ then and not at import time; `build_definitions()` is the same, for tests and th
 
 import dagster as dg
 
-from assets import dashboard, delivery, raw, retention, support
+from assets import dashboard, delivery, raw, raw_compaction, retention, support
 from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
 from pipelines.executors import build_executor
 from pipelines.resources import (
@@ -39,12 +39,14 @@ def build_definitions() -> dg.Definitions:
             retention.retention_diag,
             retention.retention_quarantine,
             support.collect_diag_bundles,
+            raw_compaction.compact_raw,
         ],
         schedules=[
             schedules.build_daily_publication_schedule(daily_publish_cron()),
             schedules.deliverable_retention_schedule,
             dashboard_jobs.dashboard_schedule,
             dashboard_jobs.ledger_export_schedule,
+            dashboard_jobs.compaction_schedule,
             *dashboard_jobs.retention_schedules,
         ],
         sensors=[

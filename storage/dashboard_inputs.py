@@ -18,7 +18,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage import crypto, duck, layout, parquet, schemas, upload_bytes, warehouse
+from storage import compaction, crypto, duck, layout, schemas, upload_bytes, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
 
@@ -113,7 +113,7 @@ def previous_upload_days(
 
 
 def _parts(wh: Root, folder: str) -> list[str]:
-    return parquet.part_files(wh, folder)
+    return compaction.visible_parts(wh, folder)
 
 
 def read_operator_file(url: str) -> bytes:

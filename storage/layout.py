@@ -6,6 +6,7 @@ Warehouse (a `Root`):
     raw/uploads/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per landed upload
     raw/records/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per record
     raw/rejects/support_id=<S>/day=<D>/tmid=<T>/part-<batch>.parquet   one row per bad record
+    raw/<table>/support_id=<S>/day=<D>/tmid=<T>/compact-<id>.json       a compaction in progress
     quarantine/support_id=<S>/day=<Q>/part-<batch>.parquet             Q: service day quarantined
     landing_log/day=<D>/part-<batch>.parquet                           every inbox file's fate
     quarantine/support_id=<S>/day=<Q>/blobs-<batch>/<digest>.blob      files too large for a row

@@ -23,7 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from storage import crypto, layout, parquet, schemas
+from storage import compaction, crypto, layout, schemas
 from storage.roots import Root
 
 UPLOAD_META = ["tmid", "upload_key", "sent15", "upload_id", "computer", "sha256", "day"]
@@ -47,7 +47,9 @@ def upload_meta(
         if tmid is None
         else layout.raw_partition("uploads", support_id, day, tmid)
     )
-    return read_parts(warehouse, parquet.part_files(warehouse, folder), columns or UPLOAD_META)
+    return read_parts(
+        warehouse, compaction.visible_parts(warehouse, folder), columns or UPLOAD_META
+    )
 
 
 def raw_days(warehouse: Root, support_id: str) -> list[dt.date]:
@@ -143,7 +145,7 @@ class UploadBytes:
         self._ahead = (following, self._pool.submit(self._load, *following))
 
     def _load(self, day: dt.date, tmid: str) -> dict[str, memoryview]:
-        rels = parquet.part_files(
+        rels = compaction.visible_parts(
             self.warehouse, layout.raw_partition("uploads", self.support_id, day, tmid)
         )
         table = read_parts(self.warehouse, rels, ["upload_key", "zip_bytes"])

@@ -8,7 +8,7 @@ import posixpath
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from storage import aggregates, layout, parquet, publications, schemas
+from storage import aggregates, compaction, layout, parquet, publications, schemas
 from storage.roots import Root
 
 
@@ -43,7 +43,7 @@ def terminal_owners(warehouse: Root) -> dict[str, str]:
 
 
 def raw_parts(warehouse: Root, table: str, support_id: str, day: dt.date) -> list[str]:
-    return parquet.part_files(warehouse, layout.raw_day(table, support_id, day))
+    return compaction.visible_parts(warehouse, layout.raw_day(table, support_id, day))
 
 
 def read_raw_day(

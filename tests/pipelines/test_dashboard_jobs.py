@@ -16,7 +16,7 @@ from assets.retention import (
     retention_quarantine,
     retention_raw,
 )
-from pipelines.dashboard_jobs import dashboard_schedule, retention_schedules
+from pipelines.dashboard_jobs import compaction_schedule, dashboard_schedule, retention_schedules
 from pipelines.definitions import build_definitions
 from pipelines.resources import Clock
 from storage import aggregates, duck, layout, parquet
@@ -233,3 +233,8 @@ def test_the_dashboard_schedule_builds_the_day_that_just_closed():
         "retention_diag_schedule": "15 * * * *",
     }
     assert all(s.execution_timezone == "Asia/Tokyo" for s in retention_schedules)
+    # Raw compaction of the closed day comes before its build.
+    assert (compaction_schedule.cron_schedule, compaction_schedule.execution_timezone) == (
+        "15 5 * * *",
+        "Asia/Tokyo",
+    )

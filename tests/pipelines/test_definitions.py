@@ -43,6 +43,7 @@ def test_the_code_location_loads_with_its_names():
         "retention_diag",
         "retention_quarantine",
         "collect_diag_bundles",
+        "compact_raw",
     }
     assert {s.name for s in definitions.schedules} == {
         "daily_publication_schedule",
@@ -53,6 +54,7 @@ def test_the_code_location_loads_with_its_names():
         "retention_raw_schedule",
         "retention_diag_schedule",
         "retention_quarantine_schedule",
+        "compact_raw_schedule",
     }
     assert {s.name for s in definitions.sensors} == {
         "inbox_sensor",
@@ -94,6 +96,7 @@ def test_the_sensor_interval_comes_from_the_environment(monkeypatch):
 
 
 def test_every_step_that_touches_storage_has_a_retry_policy():
+    from assets.raw_compaction import compact_raw
     from assets.retention import (
         retention_aggregates,
         retention_diag,
@@ -103,6 +106,6 @@ def test_every_step_that_touches_storage_has_a_retry_policy():
     from assets.support import collect_diag_bundles
 
     jobs = (retention_aggregates, retention_raw, retention_diag, retention_quarantine)
-    for job in (*jobs, collect_diag_bundles):
+    for job in (*jobs, collect_diag_bundles, compact_raw):
         for node in job.graph.node_defs:
             assert node.retry_policy is not None and node.retry_policy.max_retries >= 1, node.name

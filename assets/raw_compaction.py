@@ -1,0 +1,67 @@
+"""Job `compact_raw`: merge each terminal-day's raw part files into one (`storage/compaction.py`).
+
+    run config (optional): ops.compact_raw.config = {days_back: 7} or {day: "2024-03-18"}
+
+By default the closed service days of the last week, every contract: the night's run merges
+the day that just closed (before its dashboard build) and the parts late uploads added to the
+days before. Re-running is safe: a folder with one part is left as it is.
+"""
+
+import datetime as dt
+
+import dagster as dg
+
+from assets.delivery import STORAGE_RETRY
+from pipelines.resources import Clock, ServiceStorage
+from storage import compaction
+from storage import warehouse as store
+from transforms.service_day import parse_day, service_day_of_instant
+
+
+class CompactConfig(dg.Config):
+    days_back: int = 7  # the closed service days before today's, this many
+    day: str = ""  # one service day instead (YYYY-MM-DD), closed or not
+
+
+@dg.op(name="compact_raw", retry_policy=STORAGE_RETRY)
+def compact_raw_op(
+    context: dg.OpExecutionContext, config: CompactConfig, storage: ServiceStorage, clock: Clock
+) -> dg.Output:
+    """Merge the raw parts of each (table, contract, day, TMID) folder into one part."""
+    wh = storage.warehouse_root()
+    if config.day:
+        days = [parse_day(config.day)]
+    else:
+        today = service_day_of_instant(clock.now())
+        days = [today - dt.timedelta(n) for n in range(config.days_back, 0, -1)]
+    done = [
+        compaction.compact_day(wh, support_id, day)
+        for support_id in store.raw_support_ids(wh)
+        for day in days
+    ]
+    for c in done:
+        if c.folders or c.recovered:
+            context.log.info(
+                f"{c.support_id} {c.day}: {c.parts_replaced} parts merged into {c.folders}"
+                + (f"; {c.recovered} interrupted compactions settled" if c.recovered else "")
+            )
+    return dg.Output(
+        None,
+        metadata={
+            "days": dg.MetadataValue.json([d.isoformat() for d in days]),
+            "folders_merged": sum(c.folders for c in done),
+            "parts_replaced": sum(c.parts_replaced for c in done),
+            "interrupted_settled": sum(c.recovered for c in done),
+        },
+    )
+
+
+@dg.graph(name="compact_raw_graph")
+def _compact_raw_graph():
+    compact_raw_op()
+
+
+compact_raw = _compact_raw_graph.to_job(
+    name="compact_raw",
+    description="Merge each terminal-day's raw part files into one (last week's closed days).",
+)

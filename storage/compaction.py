@@ -1,0 +1,132 @@
+"""Raw-store compaction: a terminal-day's part files merged into one, and what readers see.
+
+Every landing run adds a part per terminal and table, so a day landed at the inbox sensor's
+pace ends with a part per upload, and every reader opens each one (`bench.cadence`). A
+compaction merges the parts of each (table, contract, day, TMID) folder into one, under the
+landing lock (no part appears meanwhile), in four steps:
+
+1. `compact-<id>.json` is written in the folder: the merged part's name and the parts it
+   replaces (names only);
+2. the merged part `part-<id>.parquet` is written (atomically, the rows of the replaced parts
+   in their order);
+3. the replaced parts are deleted;
+4. the manifest is deleted.
+
+`visible_parts` is how every Python reader lists raw parts: a manifest whose merged part is
+listed hides the parts it replaces, so a reader sees the small parts before step 2 and the
+merged part from then on, never both and never neither. A reader that listed the small parts
+just before step 3 and opens one after it fails and is retried (every step that reads the raw
+store has a RetryPolicy), and its retry lists again. A kill at any step is settled by the next
+compaction of that day (`recover`): a manifest with its merged part rolls forward (steps 3-4),
+one without rolls back (step 4). The DuckDB views glob the folders and do not read manifests:
+between steps 2 and 3, milliseconds per folder, a view counts that terminal-day twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import posixpath
+import uuid
+from dataclasses import dataclass
+
+from storage import layout, locks, parquet, schemas
+from storage.roots import Root
+
+TABLES = ("uploads", "records", "rejects")
+MANIFEST_PREFIX = "compact-"
+
+
+@dataclass(frozen=True)
+class Compacted:
+    support_id: str
+    day: dt.date
+    folders: int  # terminal-day folders merged (over the three tables)
+    parts_replaced: int
+    recovered: int  # manifests a killed compaction left, settled first
+
+
+def visible_parts(root: Root, folder: str) -> list[str]:
+    """The raw part files below `folder` that hold the current rows (see the module doc)."""
+    for _attempt in range(3):
+        files = root.list_files(folder)
+        try:
+            return _visible(root, files)
+        except FileNotFoundError:
+            continue  # a compaction finished between the listing and the manifest's read
+    return _visible(root, root.list_files(folder))
+
+
+def _visible(root: Root, files: list[str]) -> list[str]:
+    parts = [f for f in files if layout.is_parquet_part(f)]
+    manifests = [f for f in files if _is_manifest(f)]
+    if not manifests:
+        return parts
+    listed = set(parts)
+    hidden: set[str] = set()
+    for rel in manifests:
+        merged, replaced = _read_manifest(root, rel)
+        if merged in listed:
+            hidden.update(replaced)
+    return [p for p in parts if p not in hidden]
+
+
+def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
+    """Merge the parts of every terminal folder of a contract-day, table by table."""
+    with locks.hold(root, "landing", purpose=f"compaction {support_id} {day}"):
+        recovered = recover(root, support_id, day)
+        folders = replaced = 0
+        for table in TABLES:
+            by_folder: dict[str, list[str]] = {}
+            for rel in visible_parts(root, layout.raw_day(table, support_id, day)):
+                by_folder.setdefault(posixpath.dirname(rel), []).append(rel)
+            for folder, parts in sorted(by_folder.items()):
+                if len(parts) > 1:
+                    _compact_folder(root, table, folder, sorted(parts))
+                    folders += 1
+                    replaced += len(parts)
+    return Compacted(support_id, day, folders, replaced, recovered)
+
+
+def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> None:
+    # The id sorts after every landing batch id of today (same timestamp form), and is new.
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    compaction_id = f"{stamp}-c{uuid.uuid4().hex[:15]}"
+    merged = f"{folder}/part-{compaction_id}.parquet"
+    manifest = f"{folder}/{MANIFEST_PREFIX}{compaction_id}.json"
+    rows = parquet.read_tables(root, parts, schemas.TABLES[table])
+    body = {
+        "merged": posixpath.basename(merged),
+        "replaced": [posixpath.basename(p) for p in parts],
+    }
+    root.write_bytes(manifest, json.dumps(body).encode())
+    parquet.write_table(root, merged, rows)
+    root.delete_many(parts)
+    root.delete(manifest)
+
+
+def recover(root: Root, support_id: str, day: dt.date) -> int:
+    """Settle the manifests a killed compaction left in a contract-day's folders."""
+    settled = 0
+    for table in TABLES:
+        files = root.list_files(layout.raw_day(table, support_id, day))
+        for rel in (f for f in files if _is_manifest(f)):
+            merged, replaced = _read_manifest(root, rel)
+            if merged in files:
+                root.delete_many(sorted(replaced))
+            root.delete(rel)
+            settled += 1
+    return settled
+
+
+def _is_manifest(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.startswith(MANIFEST_PREFIX) and name.endswith(".json")
+
+
+def _read_manifest(root: Root, rel: str) -> tuple[str, set[str]]:
+    """(merged part, replaced parts) of a manifest, as paths relative to the root."""
+    folder = posixpath.dirname(rel)
+    body = json.loads(root.read_bytes(rel))
+    replaced = {posixpath.join(folder, posixpath.basename(name)) for name in body["replaced"]}
+    return posixpath.join(folder, posixpath.basename(body["merged"])), replaced

@@ -1,0 +1,149 @@
+"""Raw compaction: a day landed in several runs (a part per run and terminal) merged into a part
+per terminal keeps every row and every deliverable byte, and readers see each row once at every
+step of it, a killed one included."""
+
+import datetime as dt
+import json
+import posixpath
+import shutil
+
+import pytest
+
+from assets import deliverables as dl
+from assets.raw_compaction import compact_raw
+from pipelines.resources import Clock
+from storage import compaction, layout, parquet, schemas, upload_bytes
+from storage.contracts import load_contracts
+from storage.notices import OutboxSender
+from storage.roots import Root
+from tests.assets.landing_helpers import land_all, sample_days, table_rows
+from tests.pipelines.test_raw_asset import storage_for
+
+NOW = dt.datetime(2024, 3, 21, 21, 0, tzinfo=dt.UTC)  # 2024-03-22 06:00 JST
+
+
+@pytest.fixture
+def in_runs(sample):
+    """The sample landed in three runs per day (uploads grouped by the hour they were sent),
+    so that each terminal-day holds up to three parts per table."""
+    base, manifest = sample
+    inbox, held = base / "inbox", base / "held"
+    shutil.move(inbox, held)
+    files = sorted(p for p in held.rglob("*") if p.is_file())
+    for group in range(3):
+        for path in files:
+            sent = path.name.split("_", 1)[-1]
+            hour = int(sent[8:10]) if sent[:10].isdigit() else 0
+            if hour % 3 == group or (group == 2 and not sent[:10].isdigit()):
+                target = inbox / path.relative_to(held)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        inbox.mkdir(exist_ok=True)
+        land_all(
+            Root(str(inbox)), Root(str(base / "warehouse")), str(base / "contracts.yaml"), manifest
+        )
+    return base, manifest
+
+
+def folders_with_parts(base) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for part in (base / "warehouse" / "raw").rglob("part-*.parquet"):
+        if "_empty" not in str(part):
+            counts[str(part.parent)] = counts.get(str(part.parent), 0) + 1
+    return counts
+
+
+def daily_files(base, delivery: str, manifest) -> dict[str, bytes]:
+    contracts = {c.support_id: c for c in load_contracts(str(base / "contracts.yaml"))}
+    wh = Root(str(base / "warehouse"))
+    roots = dl.Roots(wh, Root(str(base / delivery)))
+    out = {}
+    for day in sample_days(manifest):
+        built = dl.daily_file(roots, contracts["S0001"], day, NOW, OutboxSender(wh), republish=True)
+        if built is not None:
+            folder = base / delivery / "it360-log" / "S0001"
+            out[day.isoformat()] = (folder / built.publication.file_name).read_bytes()
+    return out
+
+
+def every_row(base) -> dict[str, list]:
+    wh = Root(str(base / "warehouse"))
+    return {view: table_rows(wh, view) for view in ("uploads", "records", "rejects")}
+
+
+def test_compaction_keeps_every_row_and_byte_and_leaves_a_part_per_terminal_day(in_runs):
+    base, manifest = in_runs
+    assert max(folders_with_parts(base).values()) >= 2  # the fixture made something to merge
+    rows, files = every_row(base), daily_files(base, "before", manifest)
+    wh = Root(str(base / "warehouse"))
+    done = [
+        compaction.compact_day(wh, s, d)
+        for s in ("S0001", "S0002", "S0003")
+        for d in sample_days(manifest)
+    ]
+    assert sum(c.folders for c in done) > 0 and sum(c.recovered for c in done) == 0
+    assert set(folders_with_parts(base).values()) == {1}
+    assert every_row(base) == rows
+    assert daily_files(base, "after", manifest) == files
+    assert not list((base / "warehouse" / "raw").rglob("compact-*.json"))
+    again = [compaction.compact_day(wh, c.support_id, c.day) for c in done]
+    assert sum(c.folders for c in again) == 0  # nothing left to merge
+
+
+def _one_folder(base) -> tuple[Root, str, list[str]]:
+    wh = Root(str(base / "warehouse"))
+    folder = max(folders_with_parts(base).items(), key=lambda kv: (kv[1], kv[0]))[0]
+    rel = wh.rel(folder)
+    return wh, rel, compaction.visible_parts(wh, rel)
+
+
+@pytest.mark.parametrize("stop_after", ["manifest", "merged", "some deleted", "all deleted"])
+def test_readers_see_each_row_once_at_every_step_and_a_kill_is_settled(in_runs, stop_after):
+    base, _ = in_runs
+    wh, folder, parts = _one_folder(base)
+    table = folder.split("/")[1]
+    support_id = layout.hive_value(folder, "support_id")
+    day = dt.date.fromisoformat(layout.hive_value(folder, "day"))
+    before = every_row(base)
+    keys_before = upload_bytes.upload_meta(wh, support_id, day, columns=["upload_key"])
+
+    # The steps of `_compact_folder`, stopped where a kill would stop them.
+    merged = f"{folder}/part-29990101T000000-ckilled.parquet"
+    manifest = f"{folder}/compact-29990101T000000-ckilled.json"
+    body = {
+        "merged": posixpath.basename(merged),
+        "replaced": [posixpath.basename(p) for p in parts],
+    }
+    wh.write_bytes(manifest, json.dumps(body).encode())
+    if stop_after != "manifest":
+        rows = parquet.read_tables(wh, parts, schemas.TABLES[table])
+        parquet.write_table(wh, merged, rows)
+    if stop_after == "some deleted":
+        wh.delete(parts[0])
+    if stop_after == "all deleted":
+        wh.delete_many(parts)
+
+    expected = parts if stop_after == "manifest" else [merged]
+    assert compaction.visible_parts(wh, folder) == expected
+    keys = upload_bytes.upload_meta(wh, support_id, day, columns=["upload_key"])
+    assert sorted(keys["upload_key"].to_pylist()) == sorted(keys_before["upload_key"].to_pylist())
+
+    settled = compaction.compact_day(wh, support_id, day)  # the next run settles it first
+    assert settled.recovered == 1
+    assert not list((base / "warehouse" / "raw").rglob("compact-*.json"))
+    assert every_row(base) == before
+    assert len(compaction.visible_parts(wh, folder)) == 1
+
+
+def test_the_job_compacts_last_weeks_closed_days(in_runs):
+    base, manifest = in_runs
+    result = compact_raw.execute_in_process(
+        resources={"storage": storage_for(base), "clock": Clock(fixed="2024-03-22T06:00:00+09:00")},
+    )
+    assert result.success
+    events = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    meta = {k: v.value for k, v in events[0].event_specific_data.metadata.items()}
+    assert meta["days"] == [f"2024-03-{d}" for d in range(15, 22)]
+    assert meta["folders_merged"] > 0 and meta["parts_replaced"] > meta["folders_merged"]
+    assert set(sample_days(manifest)) <= {dt.date.fromisoformat(d) for d in meta["days"]}
+    assert set(folders_with_parts(base).values()) == {1}
