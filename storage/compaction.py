@@ -2,8 +2,8 @@
 
 Every landing run adds a part per terminal and table, so a day landed at the inbox sensor's
 pace ends with a part per upload, and every reader opens each one (`bench.cadence`). A
-compaction merges the parts of each (table, contract, day, TMID) folder into one, under the
-landing lock (no part appears meanwhile), in four steps:
+compaction merges the parts of each (table, contract, day, TMID) folder into one, each under
+the landing lock (no part appears in it meanwhile), in four steps:
 
 1. `compact-<id>.json` is written in the folder: the merged part's name and the parts it
    replaces (names only);
@@ -24,6 +24,7 @@ between steps 2 and 3, milliseconds per folder, a view counts that terminal-day 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import posixpath
@@ -72,20 +73,28 @@ def _visible(root: Root, files: list[str]) -> list[str]:
 
 
 def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
-    """Merge the parts of every terminal folder of a contract-day, table by table."""
-    with locks.hold(root, "landing", purpose=f"compaction {support_id} {day}"):
+    """Merge the parts of every terminal folder of a contract-day, table by table. The landing
+    lock is held per folder (a landing waits for one folder's merge, not for the day's)."""
+    with _landing_lock(root, support_id, day):
         recovered = recover(root, support_id, day)
-        folders = replaced = 0
-        for table in TABLES:
-            by_folder: dict[str, list[str]] = {}
-            for rel in visible_parts(root, layout.raw_day(table, support_id, day)):
-                by_folder.setdefault(posixpath.dirname(rel), []).append(rel)
-            for folder, parts in sorted(by_folder.items()):
+    folders = replaced = 0
+    for table in TABLES:
+        listed = visible_parts(root, layout.raw_day(table, support_id, day))
+        for folder in sorted({posixpath.dirname(rel) for rel in listed}):
+            with _landing_lock(root, support_id, day):
+                parts = sorted(visible_parts(root, folder))  # again: a landing may have added
                 if len(parts) > 1:
-                    _compact_folder(root, table, folder, sorted(parts))
+                    _compact_folder(root, table, folder, parts)
                     folders += 1
                     replaced += len(parts)
     return Compacted(support_id, day, folders, replaced, recovered)
+
+
+def _landing_lock(
+    root: Root, support_id: str, day: dt.date
+) -> contextlib.AbstractContextManager[None]:
+    # The landing's own lock: no landing writes a part while a folder is merged.
+    return locks.hold(root, "landing", purpose=f"compaction {support_id} {day}")
 
 
 def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> None:
