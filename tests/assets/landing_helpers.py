@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import shutil
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -68,3 +69,24 @@ def read_uploads_with_bytes(wh_path: Path) -> dict[str, bytes]:
             zip(table["upload_key"].to_pylist(), table["zip_bytes"].to_pylist(), strict=True)
         )
     return out
+
+
+def land_in_runs(base: Path, manifest, runs: int = 3) -> None:
+    """Land the sample in `runs` runs per day (uploads grouped by the hour they were sent, the
+    files without a SENT15 with the last group), as the inbox sensor does over a day: each
+    terminal-day then holds up to `runs` parts per table."""
+    inbox, held = base / "inbox", base / "held"
+    shutil.move(inbox, held)
+    files = sorted(p for p in held.rglob("*") if p.is_file())
+    for group in range(runs):
+        for path in files:
+            sent = path.name.split("_", 1)[-1]
+            timed = sent[:10].isdigit()
+            if (timed and int(sent[8:10]) % runs == group) or (not timed and group == runs - 1):
+                target = inbox / path.relative_to(held)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(path, target)
+        inbox.mkdir(exist_ok=True)
+        wh = Root(str(base / "warehouse"))
+        land_all(Root(str(inbox)), wh, str(base / "contracts.yaml"), manifest)
+    shutil.rmtree(held)

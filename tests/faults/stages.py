@@ -91,6 +91,16 @@ def dashboard(*, warehouse, contracts, days, **_) -> None:
         dashboard_build.build_day(wh, load_contracts(contracts), dt.date.fromisoformat(day))
 
 
+def compact(*, warehouse, contracts, days, **_) -> None:
+    """Raw compaction of every contract-day (as the `compact_raw` job does)."""
+    from storage import compaction
+
+    wh = Root(warehouse)
+    for contract in load_contracts(contracts):
+        for day in days:
+            compaction.compact_day(wh, contract.support_id, dt.date.fromisoformat(day))
+
+
 def has_dashboard() -> bool:
     return importlib.util.find_spec("assets.dashboard_build") is not None
 
@@ -100,6 +110,7 @@ def has_dashboard() -> bool:
 LAND = "tests.faults.stages:land"
 PUBLISH = "tests.faults.stages:publish"
 DASHBOARD = "tests.faults.stages:dashboard"
+COMPACT = "tests.faults.stages:compact"  # not in PIPELINE: needs a day landed in several runs
 PIPELINE: tuple[str, ...] = (LAND, PUBLISH, *((DASHBOARD,) if has_dashboard() else ()))
 
 

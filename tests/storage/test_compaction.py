@@ -5,7 +5,6 @@ step of it, a killed one included."""
 import datetime as dt
 import json
 import posixpath
-import shutil
 
 import pytest
 
@@ -16,7 +15,7 @@ from storage import compaction, layout, parquet, schemas, upload_bytes
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender
 from storage.roots import Root
-from tests.assets.landing_helpers import land_all, sample_days, table_rows
+from tests.assets.landing_helpers import land_in_runs, sample_days, table_rows
 from tests.pipelines.test_raw_asset import storage_for
 
 NOW = dt.datetime(2024, 3, 21, 21, 0, tzinfo=dt.UTC)  # 2024-03-22 06:00 JST
@@ -24,24 +23,9 @@ NOW = dt.datetime(2024, 3, 21, 21, 0, tzinfo=dt.UTC)  # 2024-03-22 06:00 JST
 
 @pytest.fixture
 def in_runs(sample):
-    """The sample landed in three runs per day (uploads grouped by the hour they were sent),
-    so that each terminal-day holds up to three parts per table."""
+    """The sample landed in three runs per day: up to three parts per terminal-day."""
     base, manifest = sample
-    inbox, held = base / "inbox", base / "held"
-    shutil.move(inbox, held)
-    files = sorted(p for p in held.rglob("*") if p.is_file())
-    for group in range(3):
-        for path in files:
-            sent = path.name.split("_", 1)[-1]
-            hour = int(sent[8:10]) if sent[:10].isdigit() else 0
-            if hour % 3 == group or (group == 2 and not sent[:10].isdigit()):
-                target = inbox / path.relative_to(held)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(path, target)
-        inbox.mkdir(exist_ok=True)
-        land_all(
-            Root(str(inbox)), Root(str(base / "warehouse")), str(base / "contracts.yaml"), manifest
-        )
+    land_in_runs(base, manifest)
     return base, manifest
 
 
