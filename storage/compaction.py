@@ -98,7 +98,7 @@ def _landing_lock(
 
 
 def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> None:
-    # The id sorts after every landing batch id of today (same timestamp form), and is new.
+    # A new id in the form of a landing batch id (a part name readers already accept).
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     compaction_id = f"{stamp}-c{uuid.uuid4().hex[:15]}"
     merged = f"{folder}/part-{compaction_id}.parquet"
@@ -115,10 +115,13 @@ def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> No
 
 
 def recover(root: Root, support_id: str, day: dt.date) -> int:
-    """Settle the manifests a killed compaction left in a contract-day's folders."""
+    """Settle the manifests a killed compaction left in a contract-day's folders, and remove
+    the temporaries of its unfinished writes (held under the landing lock, so no writer of
+    these folders is running)."""
     settled = 0
     for table in TABLES:
         files = root.list_files(layout.raw_day(table, support_id, day))
+        root.delete_many([f for f in files if _is_temporary(f)])
         for rel in (f for f in files if _is_manifest(f)):
             merged, replaced = _read_manifest(root, rel)
             if merged in files:
@@ -126,6 +129,11 @@ def recover(root: Root, support_id: str, day: dt.date) -> int:
             root.delete(rel)
             settled += 1
     return settled
+
+
+def _is_temporary(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.startswith(".") and ".tmp-" in name
 
 
 def _is_manifest(rel: str) -> bool:

@@ -77,4 +77,5 @@ def test_a_killed_compaction_hides_nothing_and_a_rerun_finishes_it(landed_in_run
         assert every_view(run) == views, point
         assert parts_per_folder(run) == {1}, point
         assert not list((run / "warehouse" / "raw").rglob("compact-*.json")), point
+        assert not list((run / "warehouse" / "raw").rglob(".*.tmp-*")), point
     assert interrupted >= 2  # the points reach inside merges, not only between them
