@@ -77,22 +77,21 @@ def write_file(root: Root, rel: str, data: bytes) -> None:
 def read_table(
     root: Root, rel: str, columns: list[str] | None = None, decryption: object = None
 ) -> pa.Table:
+    """One part file, decrypted. Locally pyarrow opens the path itself (not through a Python
+    file object); on S3 the whole file comes in one GET (parts are small), retried like every
+    Root read. A ParquetFile, not `pq.read_table`, which would add hive columns from the path."""
     decryption = decryption or crypto.decryption_properties()
+    source = root.full(rel) if root.is_local else pa.BufferReader(root.read_bytes(rel))
     try:
-        if root.is_local:
-            # pyarrow opens a local file itself (not through a Python file object); a
-            # ParquetFile, not `pq.read_table`, which would add hive columns from the path.
-            with pq.ParquetFile(root.full(rel), decryption_properties=decryption) as file:
-                return file.read(columns=columns, use_threads=False)
-        with root.open_read(rel) as src:
-            return pq.read_table(src, columns=columns, decryption_properties=decryption)
+        with pq.ParquetFile(source, decryption_properties=decryption) as file:
+            # One thread per file (see READERS): column threads only add hand-offs here.
+            return file.read(columns=columns, use_threads=False)
     except OSError as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise
         raise crypto.explain_read_error(exc, root.url(rel)) from exc
 
 
-# Part files read at once by `read_tables`: pyarrow reads, decrypts and decodes without the GIL.
+# Part files read at the same time by `read_tables`: pyarrow reads, decrypts and decodes them
+# without holding the GIL, and on S3 each one mostly waits on the network.
 READERS = 4
 
 

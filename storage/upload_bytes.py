@@ -1,8 +1,8 @@
 """The uploads table as the deliverables read it: the planning columns of a contract-day (or
 of one TMID-day), then each TMID-day partition's original ZIP bytes, in entry order.
 
-Each part file is opened directly (`pq.ParquetFile`: one footer, only the columns asked
-for, decrypted with the warehouse key of `storage/crypto.py`), not through `pq.read_table`,
+Each part file is opened directly (`storage.parquet.read_tables`: a `pq.ParquetFile`, one
+footer, only the columns asked for, decrypted with the warehouse key), not through `pq.read_table`,
 whose dataset layer costs about a millisecond of set-up per file (and imports
 `pyarrow.dataset` and `pyarrow.compute`, ~70 ms): a daily file reads every TMID's part files
 twice (planning columns, then bytes). Several files are read at once, and the bytes are
@@ -21,16 +21,11 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
-from storage import compaction, crypto, layout, schemas
+from storage import compaction, layout, parquet, schemas
 from storage.roots import Root
 
 UPLOAD_META = ["tmid", "upload_key", "sent15", "upload_id", "computer", "sha256", "day"]
-# Part files read at the same time: pyarrow reads, decrypts and decodes them without holding
-# the GIL, and on S3 each one mostly waits on the network.
-READERS = 4
-
 Partition = tuple[dt.date, str]  # (service day, tmid)
 
 
@@ -61,33 +56,7 @@ def raw_days(warehouse: Root, support_id: str) -> list[dt.date]:
 def read_parts(warehouse: Root, rels: list[str], columns: list[str]) -> pa.Table:
     """Some columns of several part files of the uploads table, as one table (empty, with
     the schema, if there are none)."""
-    if not rels:
-        return schemas.UPLOADS.empty_table().select(columns)
-    decryption = crypto.decryption_properties()
-    if len(rels) == 1:
-        return _read_part(warehouse, rels[0], columns, decryption)
-    with ThreadPoolExecutor(min(READERS, len(rels))) as pool:
-        tables = list(pool.map(lambda rel: _read_part(warehouse, rel, columns, decryption), rels))
-    return pa.concat_tables(tables)
-
-
-def _read_part(warehouse: Root, rel: str, columns: list[str], decryption: object) -> pa.Table:
-    # Locally a path: pyarrow reads the file itself, not through a Python file object. On S3
-    # the whole part (a TMID-day's uploads: small) in one GET, retried like every Root read.
-    source = (
-        warehouse.full(rel) if warehouse.is_local else pa.BufferReader(warehouse.read_bytes(rel))
-    )
-    try:
-        return _read(source, columns, decryption)
-    except OSError as exc:
-        raise crypto.explain_read_error(exc, warehouse.url(rel)) from exc
-
-
-def _read(source: object, columns: list[str], decryption: object) -> pa.Table:
-    with pq.ParquetFile(source, decryption_properties=decryption) as file:
-        # One thread per file (see READERS): pyarrow's own column threads would only add
-        # hand-offs for files this small.
-        return file.read(columns=columns, use_threads=False)
+    return parquet.read_tables(warehouse, rels, schemas.UPLOADS, columns)
 
 
 class UploadBytes:
