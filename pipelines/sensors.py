@@ -232,19 +232,15 @@ def stale_later_days(
 ) -> list[dt.date]:
     """Closed days after `day` (up to LATER_DAYS) built for the contract whose terminal status
     read `day` for one of `tmids`: the terminal's previous upload day if it uploaded that day,
-    or one of its last two if it was silent (what `day_inputs` reads)."""
+    or one of its last two if it was silent (`dashboard_inputs.history_days`)."""
     stale = []
     for later in (day + dt.timedelta(n) for n in range(1, LATER_DAYS + 1)):
         if later >= today:
             break
         if aggregates.current_build_uploads(wh, support_id, later) is None:
             continue  # never built: its first build reads the day as it is now
-        history = dashboard_inputs.previous_upload_days(wh, support_id, later)
-        active = {
-            f.removeprefix("tmid=")
-            for f in wh.list_dirs(layout.raw_day("uploads", support_id, later))
-        }
-        if any(day in history.get(t, [])[: 1 if t in active else 2] for t in tmids):
+        history = dashboard_inputs.history_days(wh, support_id, later)
+        if any(day in history.get(t, []) for t in tmids):
             stale.append(later)
     return stale
 

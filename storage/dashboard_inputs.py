@@ -48,11 +48,7 @@ def day_inputs(wh: Root, support_id: str, day: dt.date) -> DayInputs:
     upload day (its last seq, its last AGENT state); a silent one brings its last upload day
     and the one before, which is what that day's own status was built from, so a silent
     terminal keeps the state it last reported."""
-    active = {
-        f.removeprefix("tmid=") for f in wh.list_dirs(layout.raw_day("uploads", support_id, day))
-    }
-    earlier = previous_upload_days(wh, support_id, day)
-    history = {t: days[:1] if t in active else days[:2] for t, days in earlier.items()}
+    history = history_days(wh, support_id, day)
     history_uploads: list[str] = []
     history_records: list[str] = []
     for tmid, days in sorted(history.items()):
@@ -88,6 +84,16 @@ def read_day_uploads(wh: Root, inputs: DayInputs, columns: list[str]) -> pa.Tabl
             except OSError as exc:
                 raise crypto.explain_read_error(exc, wh.url(rel)) from exc
     return pa.concat_tables(tables)
+
+
+def history_days(wh: Root, support_id: str, day: dt.date) -> dict[str, list[dt.date]]:
+    """tmid -> the earlier days whose uploads a build of `day` reads for its terminal status:
+    the previous upload day of a terminal that uploaded on `day`, the last two of a silent one."""
+    active = {
+        f.removeprefix("tmid=") for f in wh.list_dirs(layout.raw_day("uploads", support_id, day))
+    }
+    earlier = previous_upload_days(wh, support_id, day)
+    return {t: days[:1] if t in active else days[:2] for t, days in earlier.items()}
 
 
 def previous_upload_days(
