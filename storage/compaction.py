@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from storage import layout, locks, parquet, schemas
 from storage.roots import Root
 
-TABLES = ("uploads", "records", "rejects")
 MANIFEST_PREFIX = "compact-"
 
 
@@ -78,7 +77,7 @@ def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
     with _landing_lock(root, support_id, day):
         recovered = recover(root, support_id, day)
     folders = replaced = 0
-    for table in TABLES:
+    for table in schemas.TABLES:
         listed = visible_parts(root, layout.raw_day(table, support_id, day))
         for folder in sorted({posixpath.dirname(rel) for rel in listed}):
             with _landing_lock(root, support_id, day):
@@ -119,7 +118,7 @@ def recover(root: Root, support_id: str, day: dt.date) -> int:
     the temporaries of its unfinished writes (held under the landing lock, so no writer of
     these folders is running)."""
     settled = 0
-    for table in TABLES:
+    for table in schemas.TABLES:
         files = root.list_files(layout.raw_day(table, support_id, day))
         root.delete_many([f for f in files if _is_temporary(f)])
         for rel in (f for f in files if _is_manifest(f)):

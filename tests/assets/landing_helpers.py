@@ -90,3 +90,18 @@ def land_in_runs(base: Path, manifest, runs: int = 3) -> None:
         wh = Root(str(base / "warehouse"))
         land_all(Root(str(inbox)), wh, str(base / "contracts.yaml"), manifest)
     shutil.rmtree(held)
+
+
+def raw_rows(base: Path) -> dict[str, list[tuple]]:
+    """Every row of the raw views (uploads, records, rejects), sorted."""
+    wh = Root(str(base / "warehouse"))
+    return {view: table_rows(wh, view) for view in ("uploads", "records", "rejects")}
+
+
+def parts_per_folder(base: Path) -> dict[str, int]:
+    """Raw part files per partition folder (the empty anchors left out)."""
+    counts: dict[str, int] = {}
+    for part in (base / "warehouse" / "raw").rglob("part-*.parquet"):
+        if "_empty" not in str(part):
+            counts[str(part.parent)] = counts.get(str(part.parent), 0) + 1
+    return counts

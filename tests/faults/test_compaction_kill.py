@@ -9,15 +9,14 @@ import shutil
 
 import pytest
 
-from storage import warehouse
+from storage import schemas, warehouse
 from storage.contracts import load_contracts
 from storage.roots import Root
-from tests.assets.landing_helpers import land_in_runs, sample_days, table_rows
+from tests.assets.landing_helpers import land_in_runs, parts_per_folder, raw_rows, sample_days
 from tests.faults import harness, stages
 from tests.faults.conftest import workspace
 
 POINTS = 8
-TABLES = ("uploads", "records", "rejects")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +27,7 @@ def landed_in_runs(sample_template, tmp_path_factory):
     shutil.copytree(base, state)
     land_in_runs(state, manifest)
     days = tuple(d.isoformat() for d in sample_days(manifest))
-    return state, days, python_readers(state, days), every_view(state)
+    return state, days, python_readers(state, days), raw_rows(state)
 
 
 def python_readers(base, days) -> dict:
@@ -36,7 +35,7 @@ def python_readers(base, days) -> dict:
     wh = Root(str(base / "warehouse"))
     ids = [c.support_id for c in load_contracts(str(base / "contracts.yaml"))]
     seen = {}
-    for table in TABLES:
+    for table in schemas.TABLES:
         for sid in ids:
             for day in days:
                 rows = warehouse.read_raw_day(wh, table, sid, dt.date.fromisoformat(day))
@@ -44,22 +43,9 @@ def python_readers(base, days) -> dict:
     return seen
 
 
-def every_view(base) -> dict:
-    wh = Root(str(base / "warehouse"))
-    return {view: table_rows(wh, view) for view in TABLES}
-
-
-def parts_per_folder(base) -> set[int]:
-    counts: dict[str, int] = {}
-    for part in (base / "warehouse" / "raw").rglob("part-*.parquet"):
-        if "_empty" not in str(part):
-            counts[str(part.parent)] = counts.get(str(part.parent), 0) + 1
-    return set(counts.values())
-
-
 def test_a_killed_compaction_hides_nothing_and_a_rerun_finishes_it(landed_in_runs, tmp_path):
     state, days, readers, views = landed_in_runs
-    assert max(parts_per_folder(state)) >= 2
+    assert max(parts_per_folder(state).values()) >= 2
     scratch = tmp_path / "count"
     shutil.copytree(state, scratch)
     operations = harness.count_operations(stages.COMPACT, workspace(scratch, days).kwargs())
@@ -74,8 +60,8 @@ def test_a_killed_compaction_hides_nothing_and_a_rerun_finishes_it(landed_in_run
         assert python_readers(run, days) == readers, point
         stages.run(stages.COMPACT, ws)
         assert python_readers(run, days) == readers, point
-        assert every_view(run) == views, point
-        assert parts_per_folder(run) == {1}, point
+        assert raw_rows(run) == views, point
+        assert set(parts_per_folder(run).values()) == {1}, point
         assert not list((run / "warehouse" / "raw").rglob("compact-*.json")), point
         assert not list((run / "warehouse" / "raw").rglob(".*.tmp-*")), point
     assert interrupted >= 2  # the points reach inside merges, not only between them

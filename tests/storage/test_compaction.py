@@ -15,7 +15,7 @@ from storage import compaction, layout, parquet, schemas, upload_bytes
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender
 from storage.roots import Root
-from tests.assets.landing_helpers import land_in_runs, sample_days, table_rows
+from tests.assets.landing_helpers import land_in_runs, parts_per_folder, raw_rows, sample_days
 from tests.pipelines.test_raw_asset import storage_for
 
 NOW = dt.datetime(2024, 3, 21, 21, 0, tzinfo=dt.UTC)  # 2024-03-22 06:00 JST
@@ -27,14 +27,6 @@ def in_runs(sample):
     base, manifest = sample
     land_in_runs(base, manifest)
     return base, manifest
-
-
-def folders_with_parts(base) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for part in (base / "warehouse" / "raw").rglob("part-*.parquet"):
-        if "_empty" not in str(part):
-            counts[str(part.parent)] = counts.get(str(part.parent), 0) + 1
-    return counts
 
 
 def daily_files(base, delivery: str, manifest) -> dict[str, bytes]:
@@ -50,15 +42,10 @@ def daily_files(base, delivery: str, manifest) -> dict[str, bytes]:
     return out
 
 
-def every_row(base) -> dict[str, list]:
-    wh = Root(str(base / "warehouse"))
-    return {view: table_rows(wh, view) for view in ("uploads", "records", "rejects")}
-
-
 def test_compaction_keeps_every_row_and_byte_and_leaves_a_part_per_terminal_day(in_runs):
     base, manifest = in_runs
-    assert max(folders_with_parts(base).values()) >= 2  # the fixture made something to merge
-    rows, files = every_row(base), daily_files(base, "before", manifest)
+    assert max(parts_per_folder(base).values()) >= 2  # the fixture made something to merge
+    rows, files = raw_rows(base), daily_files(base, "before", manifest)
     wh = Root(str(base / "warehouse"))
     done = [
         compaction.compact_day(wh, s, d)
@@ -66,8 +53,8 @@ def test_compaction_keeps_every_row_and_byte_and_leaves_a_part_per_terminal_day(
         for d in sample_days(manifest)
     ]
     assert sum(c.folders for c in done) > 0 and sum(c.recovered for c in done) == 0
-    assert set(folders_with_parts(base).values()) == {1}
-    assert every_row(base) == rows
+    assert set(parts_per_folder(base).values()) == {1}
+    assert raw_rows(base) == rows
     assert daily_files(base, "after", manifest) == files
     assert not list((base / "warehouse" / "raw").rglob("compact-*.json"))
     again = [compaction.compact_day(wh, c.support_id, c.day) for c in done]
@@ -76,7 +63,7 @@ def test_compaction_keeps_every_row_and_byte_and_leaves_a_part_per_terminal_day(
 
 def _one_folder(base) -> tuple[Root, str, list[str]]:
     wh = Root(str(base / "warehouse"))
-    folder = max(folders_with_parts(base).items(), key=lambda kv: (kv[1], kv[0]))[0]
+    folder = max(parts_per_folder(base).items(), key=lambda kv: (kv[1], kv[0]))[0]
     rel = wh.rel(folder)
     return wh, rel, compaction.visible_parts(wh, rel)
 
@@ -88,7 +75,7 @@ def test_readers_see_each_row_once_at_every_step_and_a_kill_is_settled(in_runs, 
     table = folder.split("/")[1]
     support_id = layout.hive_value(folder, "support_id")
     day = dt.date.fromisoformat(layout.hive_value(folder, "day"))
-    before = every_row(base)
+    before = raw_rows(base)
     keys_before = upload_bytes.upload_meta(wh, support_id, day, columns=["upload_key"])
 
     # The steps of `_compact_folder`, stopped where a kill would stop them.
@@ -115,7 +102,7 @@ def test_readers_see_each_row_once_at_every_step_and_a_kill_is_settled(in_runs, 
     settled = compaction.compact_day(wh, support_id, day)  # the next run settles it first
     assert settled.recovered == 1
     assert not list((base / "warehouse" / "raw").rglob("compact-*.json"))
-    assert every_row(base) == before
+    assert raw_rows(base) == before
     assert len(compaction.visible_parts(wh, folder)) == 1
 
 
@@ -130,4 +117,4 @@ def test_the_job_compacts_last_weeks_closed_days(in_runs):
     assert meta["days"] == [f"2024-03-{d}" for d in range(15, 22)]
     assert meta["folders_merged"] > 0 and meta["parts_replaced"] > meta["folders_merged"]
     assert set(sample_days(manifest)) <= {dt.date.fromisoformat(d) for d in meta["days"]}
-    assert set(folders_with_parts(base).values()) == {1}
+    assert set(parts_per_folder(base).values()) == {1}
