@@ -1,4 +1,5 @@
--- Analyst and portal views over the warehouse.
+-- Analyst and portal views over the warehouse, and the table macros that read only the
+-- partitions they are given.
 -- Usage (DuckDB):
 --     set variable warehouse = '<root>';
 --     set variable warehouse_key = '<the 64 hex characters of the warehouse key>';
@@ -6,6 +7,19 @@
 -- <root> is the warehouse folder or s3:// prefix (IT360_WAREHOUSE); the key is the one in
 -- IT360_KEY_FILE / IT360_KEY. Every file of the warehouse is encrypted (uniform AES-GCM
 -- Parquet modular encryption): without the key nothing can be read.
+--
+-- Two ways in (README, Analysts):
+-- * the views (`uploads`, `records`, ..., `agg_*`) read every partition of their table. From
+--   Python, `storage.duck.connect` rewrites a query's view references into the macros below
+--   whenever its `where` pins support_id and/or day, so there they read only those folders;
+-- * the `<table>_between(support_id, first_day, last_day)` macros read only the folders of
+--   that contract's days (a day without a folder reads as empty), from any DuckDB.
+--
+-- Why files are chosen by name and never by a filter: DuckDB 2.0 fails its AES-GCM check on
+-- any filtered scan (a `where` on a data column, a join filter, a top-n) of a file written by
+-- pyarrow's modular encryption, and its hive-partition pruning lists every file of the glob
+-- before it prunes. So every read ends in `offset 0`, which keeps all filters above the
+-- scan, and pruning happens by building the folder list.
 
 -- The key, as in sql/warehouse_key.sql (repeated so that this file runs alone).
 select case
@@ -16,12 +30,7 @@ end;
 pragma add_parquet_key('it360', to_base64(unhex(getvariable('warehouse_key'))));
 
 -- A table of the warehouse by its file pattern, decrypted, with its hive folders as columns
--- (`day=` typed as a date).
--- `offset 0` keeps every filter out of the Parquet scan: DuckDB 2.0 fails its AES-GCM check on
--- any filtered scan (a `where`, a join filter, a top-n) of a file written by pyarrow's modular
--- encryption, while whole scans read correctly. The cost: a filter on support_id or day
--- prunes no folders here; to read one contract's or one day's folders only, call
--- `warehouse_days` with their path (README, Analysts).
+-- (`day=` typed as a date). Reads every file the pattern matches.
 create or replace macro warehouse_days(files) as table
 select *
 from read_parquet(
@@ -42,7 +51,59 @@ from read_parquet(
 )
 offset 0;
 
-create or replace view uploads as
+-- The files of a table's listed folders (`support_id=S/day=D`, `*` allowed for either value),
+-- decrypted. `anchor` is the table's empty file: it gives the schema when no folder exists,
+-- so a range of days without data reads as no rows.
+create or replace macro warehouse_partitions(anchor, files) as table
+select *
+from read_parquet(
+    [getvariable('warehouse') || anchor]
+    || list_transform(files, lambda file: getvariable('warehouse') || file),
+    hive_partitioning = true,
+    hive_types = {'day': date},
+    allow_empty = true,
+    encryption_config = {footer_key: 'it360'}
+)
+offset 0;
+
+-- 'S0001' or '*': anything else could reach outside the contract's folders.
+create or replace macro partition_support_id(support_id) as
+    case
+        when regexp_full_match(support_id, '\*|[A-Za-z0-9][A-Za-z0-9_-]*') then support_id
+        else error('not a support ID: ' || coalesce(support_id, 'null'))
+    end;
+
+-- `support_id=<S>/day=<D>` for every contract and day listed (days as 'YYYY-MM-DD' or '*').
+create or replace macro partition_folders(support_ids, days) as
+    flatten(list_transform(
+        support_ids,
+        lambda support_id: list_transform(
+            days, lambda d: 'support_id=' || partition_support_id(support_id) || '/day=' || d
+        )
+    ));
+
+-- The files of those folders of one table: `table_path` || '/' || folder || `file_glob`.
+create or replace macro partition_files(table_path, support_ids, days, file_glob) as
+    list_transform(
+        partition_folders(support_ids, days), lambda p: table_path || '/' || p || file_glob
+    );
+
+-- Every day from first_day to last_day, as folder values.
+create or replace macro day_range(first_day, last_day) as
+    list_transform(
+        generate_series(cast(first_day as date), cast(last_day as date), interval 1 day),
+        lambda d: strftime(d, '%Y-%m-%d')
+    );
+
+-- The views below are created while this is empty, so creating them binds the anchors only
+-- (connecting costs the same whatever the warehouse holds); they read every day afterwards.
+set variable every_partition = cast([] as varchar []);
+
+-- The raw store. `<table>_in(support_ids, days)` reads the listed contracts' days (lists of
+-- values, '*' for all); `<table>_between(support_id, first_day, last_day)` one contract's
+-- range of days; the view, everything.
+
+create or replace macro uploads_in(support_ids, days) as table
 select
     support_id,
     day,
@@ -62,29 +123,43 @@ select
     rejects,
     batch_id,
     landed_at
-from warehouse_days('/raw/uploads/*/*/*/*.parquet');
+from warehouse_partitions(
+    '/raw/uploads/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
+    partition_files('/raw/uploads', support_ids, days, '/*/*.parquet')
+);
 
 -- Records whose upload row exists (the uploads part is written after the records parts): a
 -- records part left by a run killed before that stays invisible until the next run removes it.
-create or replace view records as
+create or replace macro records_in(support_ids, days) as table
 with landed_records as (
     select support_id, day, tmid, upload_key, line_no, time, seq, type, "user", process, detail
-    from warehouse_days('/raw/records/*/*/*/*.parquet')
+    from warehouse_partitions(
+        '/raw/records/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
+        partition_files('/raw/records', support_ids, days, '/*/*.parquet')
+    )
 )
+
 select landed_records.*
 from landed_records
-semi join uploads using (support_id, day, tmid, upload_key);
+semi join uploads_in(support_ids, days) as landed_uploads
+    using (support_id, day, tmid, upload_key);
 
-create or replace view rejects as
+create or replace macro rejects_in(support_ids, days) as table
 with landed_rejects as (
     select support_id, day, tmid, upload_key, line_no, reason, raw_line
-    from warehouse_days('/raw/rejects/*/*/*/*.parquet')
+    from warehouse_partitions(
+        '/raw/rejects/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
+        partition_files('/raw/rejects', support_ids, days, '/*/*.parquet')
+    )
 )
+
 select landed_rejects.*
 from landed_rejects
-semi join uploads using (support_id, day, tmid, upload_key);
+semi join uploads_in(support_ids, days) as landed_uploads
+    using (support_id, day, tmid, upload_key);
 
-create or replace view quarantine as
+-- Quarantined files by the day they were quarantined on (`quarantined_day`).
+create or replace macro quarantine_in(support_ids, days) as table
 select
     support_id,
     name,
@@ -96,27 +171,106 @@ select
     service_day,
     day as quarantined_day,
     batch_id
-from warehouse_days('/quarantine/*/*/*.parquet');
+from warehouse_partitions(
+    '/quarantine/support_id=_empty/day=1970-01-01/part-empty.parquet',
+    partition_files('/quarantine', support_ids, days, '/*.parquet')
+);
+
+-- Every inbox file's fate, by the day of its landing run (not partitioned by contract).
+create or replace macro landing_log_in(days) as table
+select
+    day,
+    batch_id,
+    path,
+    support_id,
+    service_day,
+    upload_key,
+    outcome,
+    reason,
+    sha256,
+    size,
+    logged_at
+from warehouse_partitions(
+    '/landing_log/day=1970-01-01/part-empty.parquet',
+    list_transform(days, lambda d: '/landing_log/day=' || d || '/*.parquet')
+);
+
+create or replace macro late_uploads_in(support_ids, days) as table
+select support_id, day, upload_key, publication_id, detected_at
+from warehouse_partitions(
+    '/late_uploads/support_id=_empty/day=1970-01-01/part-empty.parquet',
+    partition_files('/late_uploads', support_ids, days, '/*.parquet')
+);
+
+create or replace macro uploads_between(support_id, first_day, last_day) as table
+from uploads_in([support_id], day_range(first_day, last_day));
+
+create or replace macro records_between(support_id, first_day, last_day) as table
+from records_in([support_id], day_range(first_day, last_day));
+
+create or replace macro rejects_between(support_id, first_day, last_day) as table
+from rejects_in([support_id], day_range(first_day, last_day));
+
+create or replace macro quarantine_between(support_id, first_day, last_day) as table
+from quarantine_in([support_id], day_range(first_day, last_day));
+
+create or replace macro landing_log_between(first_day, last_day) as table
+from landing_log_in(day_range(first_day, last_day));
+
+create or replace macro late_uploads_between(support_id, first_day, last_day) as table
+from late_uploads_in([support_id], day_range(first_day, last_day));
+
+create or replace view uploads as
+from uploads_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view records as
+from records_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view rejects as
+from rejects_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view quarantine as
+from quarantine_in(getvariable('every_partition'), getvariable('every_partition'));
 
 create or replace view landing_log as
-select day, batch_id, path, support_id, service_day, upload_key, outcome, reason, sha256, size, logged_at
-from warehouse_days('/landing_log/*/*.parquet');
+from landing_log_in(getvariable('every_partition'));
+
+create or replace view late_uploads as
+from late_uploads_in(getvariable('every_partition'), getvariable('every_partition'));
 
 -- Deliverables handed to customers; `expired_at` is set once retention deleted the file.
 create or replace view publications as
 with published as (
     select *
-    from warehouse_days('/publications/*/*/*.parquet')
+    from warehouse_partitions(
+        '/publications/support_id=_empty/day=1970-01-01/part-empty.parquet',
+        partition_files(
+            '/publications',
+            getvariable('every_partition'),
+            getvariable('every_partition'),
+            '/*.parquet'
+        )
+    )
 ),
 
 expired as (
     select publication_id, expired_at
-    from warehouse_files('/expirations/*/*.parquet')
+    from read_parquet(
+        [getvariable('warehouse') || '/expirations/support_id=_empty/part-empty.parquet']
+        || list_transform(
+            getvariable('every_partition'),
+            lambda s: getvariable('warehouse') || '/expirations/support_id=' || s || '/*.parquet'
+        ),
+        hive_partitioning = true,
+        allow_empty = true,
+        encryption_config = {footer_key: 'it360'}
+    )
+    offset 0
 ),
 
 late_per_publication as (
     select publication_id, count(*) as late_uploads
-    from warehouse_files('/late_uploads/*/*/*.parquet')
+    from late_uploads
     group by publication_id
 )
 
@@ -141,70 +295,32 @@ from published
 left join expired using (publication_id)
 left join late_per_publication using (publication_id);
 
-create or replace view late_uploads as
-select support_id, day, upload_key, publication_id, detected_at
-from warehouse_days('/late_uploads/*/*/*.parquet');
-
 -- Dashboard aggregates: what the portal reads (never the raw store). Built per contract and
 -- service day by sql/agg_<name>.sql; columns in storage/aggregates.py (SCHEMAS; lists are
--- stored as JSON text, which the views parse, as for publications). A rebuild
--- adds a file under a greater build id beside the day's older one, which is deleted later:
--- each view shows, per (support_id, day), only the greatest build id, so a reader sees a
--- day's aggregate either as it was or as rebuilt, never half of it and never both. The
--- current build is chosen by a ranking window, in one scan of the files: with
--- `max(build_id) over (...)` DuckDB plans two scans, each listing the folder at its own
--- moment, and a build landing between the two listings would hide the day.
+-- stored as JSON text, which the views parse, as for publications). A rebuild adds a file
+-- under a greater build id beside the day's older one, which is deleted later: each reader
+-- shows, per (support_id, day), only the greatest build id, so it sees a day's aggregate
+-- either as it was or as rebuilt, never half of it and never both. The current build is
+-- chosen by a ranking window, in one scan of the files: with `max(build_id) over (...)`
+-- DuckDB plans two scans, each listing the folder at its own moment, and a build landing
+-- between the two listings would hide the day.
 -- From Python, storage.aggregates.read_aggregate reads one contract's days the same way.
+create or replace macro agg_in(name, support_ids, days) as table
+select *
+from warehouse_partitions(
+    '/agg/' || name || '/support_id=_empty/day=1970-01-01/part-empty.parquet',
+    partition_files('/agg/' || name, support_ids, days, '/*.parquet')
+)
+qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
 
-create or replace view agg_terminal_activity as
+create or replace macro agg_terminal_activity_in(support_ids, days) as table
 select * replace (
     from_json(computers, '["VARCHAR"]') as computers,
     from_json(users, '["VARCHAR"]') as users
 )
-from warehouse_days('/agg/terminal_activity/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+from agg_in('terminal_activity', support_ids, days);
 
-create or replace view agg_user_activity as
-select *
-from warehouse_days('/agg/user_activity/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_event_types as
-select *
-from warehouse_days('/agg/event_types/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_risk_operations as
-select *
-from warehouse_days('/agg/risk_operations/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_off_hours as
-select *
-from warehouse_days('/agg/off_hours/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_applications as
-select *
-from warehouse_days('/agg/applications/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_web_domains as
-select *
-from warehouse_days('/agg/web_domains/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_usb_devices as
-select *
-from warehouse_days('/agg/usb_devices/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_terminal_status as
-select *
-from warehouse_days('/agg/terminal_status/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
-
-create or replace view agg_inventory as
+create or replace macro agg_inventory_in(support_ids, days) as table
 select * replace (
     from_json(ips, '["VARCHAR"]') as ips,
     from_json(macs, '["VARCHAR"]') as macs,
@@ -212,5 +328,91 @@ select * replace (
         drives, '[{"letter": "VARCHAR", "type": "VARCHAR", "size": "BIGINT", "free": "BIGINT"}]'
     ) as drives
 )
-from warehouse_days('/agg/inventory/*/*/*.parquet')
-qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
+from agg_in('inventory', support_ids, days);
+
+create or replace macro agg_user_activity_in(support_ids, days) as table
+from agg_in('user_activity', support_ids, days);
+
+create or replace macro agg_event_types_in(support_ids, days) as table
+from agg_in('event_types', support_ids, days);
+
+create or replace macro agg_risk_operations_in(support_ids, days) as table
+from agg_in('risk_operations', support_ids, days);
+
+create or replace macro agg_off_hours_in(support_ids, days) as table
+from agg_in('off_hours', support_ids, days);
+
+create or replace macro agg_applications_in(support_ids, days) as table
+from agg_in('applications', support_ids, days);
+
+create or replace macro agg_web_domains_in(support_ids, days) as table
+from agg_in('web_domains', support_ids, days);
+
+create or replace macro agg_usb_devices_in(support_ids, days) as table
+from agg_in('usb_devices', support_ids, days);
+
+create or replace macro agg_terminal_status_in(support_ids, days) as table
+from agg_in('terminal_status', support_ids, days);
+
+create or replace macro agg_terminal_activity_between(support_id, first_day, last_day) as table
+from agg_terminal_activity_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_user_activity_between(support_id, first_day, last_day) as table
+from agg_user_activity_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_event_types_between(support_id, first_day, last_day) as table
+from agg_event_types_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_risk_operations_between(support_id, first_day, last_day) as table
+from agg_risk_operations_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_off_hours_between(support_id, first_day, last_day) as table
+from agg_off_hours_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_applications_between(support_id, first_day, last_day) as table
+from agg_applications_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_web_domains_between(support_id, first_day, last_day) as table
+from agg_web_domains_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_usb_devices_between(support_id, first_day, last_day) as table
+from agg_usb_devices_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_terminal_status_between(support_id, first_day, last_day) as table
+from agg_terminal_status_in([support_id], day_range(first_day, last_day));
+
+create or replace macro agg_inventory_between(support_id, first_day, last_day) as table
+from agg_inventory_in([support_id], day_range(first_day, last_day));
+
+create or replace view agg_terminal_activity as
+from agg_terminal_activity_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_user_activity as
+from agg_user_activity_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_event_types as
+from agg_event_types_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_risk_operations as
+from agg_risk_operations_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_off_hours as
+from agg_off_hours_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_applications as
+from agg_applications_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_web_domains as
+from agg_web_domains_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_usb_devices as
+from agg_usb_devices_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_terminal_status as
+from agg_terminal_status_in(getvariable('every_partition'), getvariable('every_partition'));
+
+create or replace view agg_inventory as
+from agg_inventory_in(getvariable('every_partition'), getvariable('every_partition'));
+
+-- From here on the views read every partition (see `every_partition` above).
+set variable every_partition = ['*'];

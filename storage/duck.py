@@ -6,18 +6,59 @@ under the name `it360` and reads warehouse files through the table macros of
 Connections are in memory and never spill to disk (`temp_directory = ''`): DuckDB 2.0 cannot
 encrypt its temporary files without the httpfs extension, and a spilled hash table would be
 plaintext customer data.
+
+`connect` gives analysts the views, and reads only the folders a query needs: before a query
+runs, each reference to a view whose `where` pins support_id and/or day
+(`transforms/partition_limits.py`) is replaced by the view's macro over those partitions,
+`records` -> `records_in(['S0001'], ['2024-03-18']) as records`. Nothing else of the query's
+text changes, and a query that pins nothing reads everything, as the view does.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
-from storage import crypto
+from storage import crypto, layout
 from storage.roots import Root
+from transforms.partition_limits import DAY, SUPPORT_ID, Limit, ViewReference, view_references
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
+
+# A closed range longer than this is resolved from the day folders that exist instead of
+# being spelled out day by day (ten years: a year's retention with room to spare).
+_MAX_SPELLED_DAYS = 3660
+_EXPLAIN = re.compile(r"\s*explain(\s+analyze)?\s+", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PrunedView:
+    """A view that `connect` can limit: its partition columns, the folder of its table and
+    whether that table is partitioned by contract (`landing_log` is by day only)."""
+
+    folder: str
+    columns: dict[str, str]
+    by_contract: bool = True
+
+
+_BY_SUPPORT_AND_DAY = {"support_id": SUPPORT_ID, "day": DAY}
+PRUNED_VIEWS: dict[str, PrunedView] = {
+    **{t: PrunedView(layout.raw_table(t), _BY_SUPPORT_AND_DAY) for t in layout.RAW_TABLES},
+    "quarantine": PrunedView(layout.QUARANTINE, {"support_id": SUPPORT_ID, "quarantined_day": DAY}),
+    "landing_log": PrunedView(layout.LANDING_LOG, {"day": DAY}, by_contract=False),
+    "late_uploads": PrunedView(layout.LATE_UPLOADS, _BY_SUPPORT_AND_DAY),
+    **{
+        f"agg_{name}": PrunedView(layout.agg_table(name), _BY_SUPPORT_AND_DAY)
+        for name in layout.AGGREGATES
+    },
+}
 
 
 def sql_text(name: str) -> str:
@@ -36,21 +77,168 @@ def open_connection(warehouse: Root | None = None) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def connect(warehouse: Root) -> duckdb.DuckDBPyConnection:
-    """`open_connection` with the analyst views of `sql/views.sql` over `warehouse`."""
+def view_connection(warehouse: Root) -> duckdb.DuckDBPyConnection:
+    """`open_connection` with the views and macros of `sql/views.sql` over `warehouse`, as
+    plain DuckDB: a view reads every partition of its table."""
     con = duckdb.connect(config={"temp_directory": ""})
     if not warehouse.is_local:
         con.register_filesystem(warehouse.fs)
     con.execute("set variable warehouse = ?", [warehouse.url()])
     con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
-    con.execute(sql_text("views.sql"))
+    try:
+        con.execute(sql_text("views.sql"))  # binds every view on the tables' anchor files
+    except duckdb.Error as exc:
+        raise crypto.explain_read_error(exc, warehouse.url()) from exc
     return con
+
+
+class AnalystConnection:
+    """A DuckDB connection with the analyst views, whose `sql`, `query` and `execute` read only
+    the partitions a query pins (module doc). Everything else is the DuckDB connection's."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Root) -> None:
+        self.duckdb = con
+        self.warehouse = warehouse
+
+    def pruned(self, query: str) -> str:
+        """The query as it will run: view references limited to the partitions it pins."""
+        return prune_query(self.duckdb, self.warehouse, query)
+
+    def sql(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
+        return self.duckdb.sql(self.pruned(query), *args, **kwargs)
+
+    def query(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
+        return self.duckdb.query(self.pruned(query), *args, **kwargs)
+
+    def execute(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
+        return self.duckdb.execute(self.pruned(query), *args, **kwargs)
+
+    def close(self) -> None:
+        self.duckdb.close()
+
+    def __enter__(self) -> AnalystConnection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.duckdb, name)
+
+
+def connect(warehouse: Root) -> AnalystConnection:
+    """The analyst views over `warehouse`, reading only the folders each query pins.
+    Connecting reads the tables' empty anchor files only, whatever the warehouse holds."""
+    return AnalystConnection(view_connection(warehouse), warehouse)
+
+
+def prune_query(con: duckdb.DuckDBPyConnection, warehouse: Root, query: str) -> str:
+    """`query` with each view reference that its `where` limits replaced by the view's macro
+    over those partitions; the query unchanged if nothing is limited or it is not one select
+    DuckDB can parse (`explain` and `explain analyze` show the plan of the pruned query)."""
+    explain = _EXPLAIN.match(query)
+    if explain:
+        return explain.group(0) + prune_query(con, warehouse, query[explain.end() :])
+    references = _limited_references(con, query)
+    if not references:
+        return query
+    text = query.encode("utf-8")  # DuckDB's query locations count bytes
+    for ref in sorted(references, key=lambda r: r.location, reverse=True):
+        call = _macro_call(warehouse, ref)
+        name_end = _name_end(text, ref.location, ref.view)
+        if call is None or name_end is None:
+            continue
+        replacement = call if ref.alias else f"{call} as {ref.view}"
+        text = text[: ref.location] + replacement.encode("utf-8") + text[name_end:]
+    return text.decode("utf-8")
+
+
+def _limited_references(con: duckdb.DuckDBPyConnection, query: str) -> list[ViewReference]:
+    try:
+        parsed = json.loads(con.execute("select json_serialize_sql(?)", [query]).fetchall()[0][0])
+    except duckdb.Error:
+        return []
+    statements = parsed.get("statements") or []
+    if parsed.get("error") or len(statements) != 1:
+        return []
+    columns = {name: view.columns for name, view in PRUNED_VIEWS.items()}
+    return [r for r in view_references(statements[0], columns) if r.limit.limits_anything]
+
+
+def _name_end(text: bytes, location: int, view: str) -> int | None:
+    """Where the view's name written at `location` ends (it may be quoted), or None if the text
+    there is not the name (then the reference is left as it is)."""
+    name = view.encode()
+    written = text[location : location + len(name) + 2]
+    if written[: len(name)].lower() == name:
+        return location + len(name)
+    if written.lower() == b'"' + name + b'"':
+        return location + len(name) + 2
+    return None
+
+
+def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
+    view = PRUNED_VIEWS[ref.view]
+    support_ids = sorted(ref.limit.support_ids) if ref.limit.support_ids is not None else ["*"]
+    if not view.by_contract:
+        support_ids = ["*"]
+    days = _days(warehouse, view, support_ids, ref.limit)
+    if support_ids == ["*"] and days == ["*"]:
+        return None
+    if not view.by_contract:
+        return f"{ref.view}_in({_sql_list(days)})"
+    return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)})"
+
+
+def _days(warehouse: Root, view: PrunedView, support_ids: Sequence[str], limit: Limit) -> list[str]:
+    """The day folder values to read: the pinned days, else the days of a closed range, else
+    the day folders that exist within an open range; ['*'] if no day is pinned."""
+    first, last = limit.first_day, limit.last_day
+    if limit.days is not None:
+        chosen: Iterable[dt.date] = (
+            d for d in limit.days if (first is None or d >= first) and (last is None or d <= last)
+        )
+    elif first is None and last is None:
+        return ["*"]
+    elif first is not None and last is not None and (last - first).days < _MAX_SPELLED_DAYS:
+        chosen = (first + dt.timedelta(n) for n in range((last - first).days + 1))
+    else:
+        chosen = (
+            d
+            for d in _existing_days(warehouse, view, support_ids)
+            if (first is None or d >= first) and (last is None or d <= last)
+        )
+    return sorted({d.isoformat() for d in chosen})
+
+
+def _existing_days(warehouse: Root, view: PrunedView, support_ids: Sequence[str]) -> set[dt.date]:
+    """The day folders of the table (of the listed contracts), one listing per contract."""
+    if not view.by_contract:
+        folders = [view.folder]
+    elif support_ids == ["*"]:
+        folders = [f"{view.folder}/{name}" for name in warehouse.list_dirs(view.folder)]
+    else:
+        folders = [f"{view.folder}/support_id={s}" for s in support_ids]
+    days: set[dt.date] = set()
+    for folder in folders:
+        for name in warehouse.list_dirs(folder):
+            try:
+                days.add(dt.date.fromisoformat(name.removeprefix("day=")))
+            except ValueError:
+                continue
+    return days
+
+
+def _sql_list(values: Sequence[str]) -> str:
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"cast([{quoted}] as varchar [])"
 
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m storage.duck [--warehouse ROOT] SQL...`: run SQL over the analyst views and
     print each result, for a machine without the DuckDB command line (only the Python package
-    is installed). The key comes from `IT360_KEY_FILE` or `IT360_KEY`, as for the pipeline."""
+    is installed). A query that pins support_id and/or day reads only those folders. The key
+    comes from `IT360_KEY_FILE` or `IT360_KEY`, as for the pipeline."""
     import argparse
     import os
     import sys

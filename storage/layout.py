@@ -30,6 +30,9 @@ import hashlib
 import posixpath
 
 RAW_TABLES = ("uploads", "records", "rejects")
+QUARANTINE = "quarantine"
+LANDING_LOG = "landing_log"
+LATE_UPLOADS = "late_uploads"  # the publication records' (storage/publications.py)
 INVALID_SUPPORT = "_invalid"  # quarantine partition for inbox folders that are no support ID
 
 
