@@ -87,6 +87,7 @@ def view_connection(warehouse: Root) -> duckdb.DuckDBPyConnection:
     con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
     try:
         con.execute(sql_text("views.sql"))  # binds every view on the tables' anchor files
+        con.execute(sql_text("drilldown.sql"))
     except duckdb.Error as exc:
         raise crypto.explain_read_error(exc, warehouse.url()) from exc
     return con
@@ -100,18 +101,21 @@ class AnalystConnection:
         self.duckdb = con
         self.warehouse = warehouse
 
-    def pruned(self, query: str) -> str:
-        """The query as it will run: view references limited to the partitions it pins."""
-        return prune_query(self.duckdb, self.warehouse, query)
+    def pruned(self, query: str, parameters: object = None) -> str:
+        """The query as it will run: view references limited to the partitions it pins
+        (with `parameters`, those its `?` or `$name` parameters pin too)."""
+        return prune_query(self.duckdb, self.warehouse, query, parameters)
 
-    def sql(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
-        return self.duckdb.sql(self.pruned(query), *args, **kwargs)
+    def sql(self, query: str, *, alias: str = "", params: object = None) -> duckdb.DuckDBPyRelation:
+        return self.duckdb.sql(self.pruned(query, params), alias=alias, params=params)
 
-    def query(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyRelation:
-        return self.duckdb.query(self.pruned(query), *args, **kwargs)
+    def query(
+        self, query: str, *, alias: str = "", params: object = None
+    ) -> duckdb.DuckDBPyRelation:
+        return self.duckdb.query(self.pruned(query, params), alias=alias, params=params)
 
-    def execute(self, query: str, *args: Any, **kwargs: Any) -> duckdb.DuckDBPyConnection:
-        return self.duckdb.execute(self.pruned(query), *args, **kwargs)
+    def execute(self, query: str, parameters: object = None) -> duckdb.DuckDBPyConnection:
+        return self.duckdb.execute(self.pruned(query, parameters), parameters)
 
     def close(self) -> None:
         self.duckdb.close()
@@ -132,14 +136,17 @@ def connect(warehouse: Root) -> AnalystConnection:
     return AnalystConnection(view_connection(warehouse), warehouse)
 
 
-def prune_query(con: duckdb.DuckDBPyConnection, warehouse: Root, query: str) -> str:
+def prune_query(
+    con: duckdb.DuckDBPyConnection, warehouse: Root, query: str, parameters: object = None
+) -> str:
     """`query` with each view reference that its `where` limits replaced by the view's macro
     over those partitions; the query unchanged if nothing is limited or it is not one select
     DuckDB can parse (`explain` and `explain analyze` show the plan of the pruned query)."""
     explain = _EXPLAIN.match(query)
     if explain:
-        return explain.group(0) + prune_query(con, warehouse, query[explain.end() :])
-    references = _limited_references(con, query)
+        rest = query[explain.end() :]
+        return explain.group(0) + prune_query(con, warehouse, rest, parameters)
+    references = _limited_references(con, query, _by_identifier(parameters))
     if not references:
         return query
     text = query.encode("utf-8")  # DuckDB's query locations count bytes
@@ -153,7 +160,18 @@ def prune_query(con: duckdb.DuckDBPyConnection, warehouse: Root, query: str) -> 
     return text.decode("utf-8")
 
 
-def _limited_references(con: duckdb.DuckDBPyConnection, query: str) -> list[ViewReference]:
+def _by_identifier(parameters: object) -> dict[str, Any]:
+    """Query parameters by their identifier in DuckDB's parse: '1', '2', ... or the name."""
+    if isinstance(parameters, dict):
+        return {str(name): value for name, value in parameters.items()}
+    if isinstance(parameters, list | tuple):
+        return {str(n): value for n, value in enumerate(parameters, start=1)}
+    return {}
+
+
+def _limited_references(
+    con: duckdb.DuckDBPyConnection, query: str, parameters: dict[str, Any]
+) -> list[ViewReference]:
     try:
         parsed = json.loads(con.execute("select json_serialize_sql(?)", [query]).fetchall()[0][0])
     except duckdb.Error:
@@ -162,7 +180,8 @@ def _limited_references(con: duckdb.DuckDBPyConnection, query: str) -> list[View
     if parsed.get("error") or len(statements) != 1:
         return []
     columns = {name: view.columns for name, view in PRUNED_VIEWS.items()}
-    return [r for r in view_references(statements[0], columns) if r.limit.limits_anything]
+    references = view_references(statements[0], columns, parameters)
+    return [r for r in references if r.limit.limits_anything]
 
 
 def _name_end(text: bytes, location: int, view: str) -> int | None:

@@ -90,11 +90,17 @@ class _Term:
 
 
 def view_references(
-    statement: Mapping[str, Any], partition_columns: Mapping[str, Mapping[str, str]]
+    statement: Mapping[str, Any],
+    partition_columns: Mapping[str, Mapping[str, str]],
+    parameters: Mapping[str, Any] | None = None,
 ) -> list[ViewReference]:
     """Every limitable reference to a view of `partition_columns` (view -> {column -> SUPPORT_ID
     or DAY}) in a statement parsed by DuckDB's `json_serialize_sql` (one entry of its
-    `statements`), with the limit its `where` gives (possibly none)."""
+    `statements`), with the limit its `where` gives (possibly none). `parameters` are the
+    values the query will run with, by identifier ('1', '2', ... for `?`; the name for `$name`):
+    a string or a date among them counts as the constant it stands for."""
+    if parameters:
+        statement = _with_parameters(statement, parameters)
     shadowed = {name.lower() for name in _cte_names(statement)}
     views = {name.lower(): name for name in partition_columns if name.lower() not in shadowed}
     found: list[ViewReference] = []
@@ -219,6 +225,24 @@ def _constant(expr: Any) -> Any:
         if isinstance(inner, str) and type_name in ("varchar", "text", "string"):
             return inner
     return None
+
+
+def _with_parameters(tree: Any, parameters: Mapping[str, Any]) -> Any:
+    """The parsed statement with each parameter whose value is a string or a date written as
+    that constant (other values stay parameters, which limit nothing)."""
+    if isinstance(tree, list):
+        return [_with_parameters(value, parameters) for value in tree]
+    if not isinstance(tree, Mapping):
+        return tree
+    if tree.get("type") == "VALUE_PARAMETER" and str(tree.get("identifier")) in parameters:
+        value = parameters[str(tree.get("identifier"))]
+        if isinstance(value, str):
+            return {"class": "CONSTANT", "literal": {"kind": "STRING", "text": value}}
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            text = {"class": "CONSTANT", "literal": {"kind": "STRING", "text": value.isoformat()}}
+            return {"class": "CAST", "child": text, "type_expr": {"type_name": "date"}}
+        return tree
+    return {key: _with_parameters(value, parameters) for key, value in tree.items()}
 
 
 def _conjuncts(expr: Any) -> Iterator[Mapping[str, Any]]:

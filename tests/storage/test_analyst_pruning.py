@@ -178,3 +178,15 @@ def test_on_s3_connecting_lists_nothing_and_a_pinned_query_lists_only_its_folder
     assert all(
         "support_id=S0003/day=2024-03-18/" in path or "part-empty" in path for path in calls.opened
     )
+
+
+def test_parameters_pin_partitions_as_literals_do(pruned, full):
+    query = "select count(*), sum(line_no) from records where support_id = ? and day = ?"
+    values = ["S0002", FIRST_DAY]
+    assert "records_in(" in pruned.pruned(query, values)
+    got = pruned.execute(query, values).fetchall()
+    assert got == full.execute(query, values).fetchall() and got[0][0] > 0
+    named = "select count(*) from uploads where day = $day"
+    assert pruned.sql(named, params={"day": FIRST_DAY}).fetchall() == (
+        full.sql(named, params={"day": FIRST_DAY}).fetchall()
+    )

@@ -134,3 +134,11 @@ def test_a_renamed_partition_column_is_followed_and_the_original_name_is_not():
 def test_a_schema_qualified_or_sampled_reference_is_left_alone(source):
     got = limits(f"select * from {source} where support_id = 'S1'")
     assert not any(limit.limits_anything for *_, limit in got)
+
+
+def test_parameters_given_with_the_query_count_as_their_values():
+    query = "select * from records where support_id = $sid and day >= $first and day < $last"
+    parsed = json.loads(duckdb.execute("select json_serialize_sql(?)", [query]).fetchall()[0][0])
+    values = {"sid": "S1", "first": D, "last": dt.datetime(2024, 3, 20, 12)}  # a timestamp: none
+    (ref,) = view_references(parsed["statements"][0], COLUMNS, values)
+    assert ref.limit == Limit(support_ids=frozenset({"S1"}), first_day=D)
