@@ -54,7 +54,8 @@ offset 0;
 -- The files of a table's listed folders (`support_id=S/day=D`, `*` allowed for either value),
 -- decrypted. `anchor` is the table's empty file: it gives the schema when no folder exists,
 -- so a range of days without data reads as no rows.
-create or replace macro warehouse_partitions(anchor, files) as table
+-- `with_names` adds each row's file as `filename`.
+create or replace macro warehouse_partitions(anchor, files, with_names := false) as table
 select *
 from read_parquet(
     [getvariable('warehouse') || anchor]
@@ -62,6 +63,7 @@ from read_parquet(
     hive_partitioning = true,
     hive_types = {'day': date},
     allow_empty = true,
+    filename = with_names,
     encryption_config = {footer_key: 'it360'}
 )
 offset 0;
@@ -103,6 +105,33 @@ set variable every_partition = cast([] as varchar []);
 -- values, '*' for all); `<table>_between(support_id, first_day, last_day)` one contract's
 -- range of days; the view, everything.
 
+-- The part files of landing batches that have not committed: a journal intent without its
+-- commit marker (storage/journal.py). A batch killed before its commit leaves parts that the
+-- next landing run removes; until then no reader shows them. Listing the journal costs one
+-- small folder: finished batches leave nothing there.
+create or replace macro uncommitted_parts() as table
+select 'part-' || batch_id || '.parquet' as part
+from (
+    select regexp_extract(file, '([^/]+)\.intent\.json$', 1) as batch_id
+    from glob(getvariable('warehouse') || '/_state/journal/*.intent.json')
+    except
+    select regexp_extract(file, '([^/]+)\.committed$', 1) as batch_id
+    from glob(getvariable('warehouse') || '/_state/journal/*.committed')
+);
+
+-- The rows of one raw table (uploads, records, rejects) in the listed partitions, written by
+-- committed landing batches. A batch writes its records and rejects parts before its uploads
+-- part and commits after all three, so every record shown has its upload row.
+create or replace macro landed_rows(raw_table, support_ids, days) as table
+select landed.* exclude (filename)
+from warehouse_partitions(
+    '/raw/' || raw_table || '/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
+    partition_files('/raw/' || raw_table, support_ids, days, '/*/*.parquet'),
+    with_names := true
+) as landed
+anti join uncommitted_parts() as uncommitted
+    on parse_filename(landed.filename) = uncommitted.part;
+
 create or replace macro uploads_in(support_ids, days) as table
 select
     support_id,
@@ -123,40 +152,15 @@ select
     rejects,
     batch_id,
     landed_at
-from warehouse_partitions(
-    '/raw/uploads/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
-    partition_files('/raw/uploads', support_ids, days, '/*/*.parquet')
-);
+from landed_rows('uploads', support_ids, days);
 
--- Records whose upload row exists (the uploads part is written after the records parts): a
--- records part left by a run killed before that stays invisible until the next run removes it.
 create or replace macro records_in(support_ids, days) as table
-with landed_records as (
-    select support_id, day, tmid, upload_key, line_no, time, seq, type, "user", process, detail
-    from warehouse_partitions(
-        '/raw/records/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
-        partition_files('/raw/records', support_ids, days, '/*/*.parquet')
-    )
-)
-
-select landed_records.*
-from landed_records
-semi join uploads_in(support_ids, days) as landed_uploads
-    using (support_id, day, tmid, upload_key);
+select support_id, day, tmid, upload_key, line_no, time, seq, type, "user", process, detail
+from landed_rows('records', support_ids, days);
 
 create or replace macro rejects_in(support_ids, days) as table
-with landed_rejects as (
-    select support_id, day, tmid, upload_key, line_no, reason, raw_line
-    from warehouse_partitions(
-        '/raw/rejects/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
-        partition_files('/raw/rejects', support_ids, days, '/*/*.parquet')
-    )
-)
-
-select landed_rejects.*
-from landed_rejects
-semi join uploads_in(support_ids, days) as landed_uploads
-    using (support_id, day, tmid, upload_key);
+select support_id, day, tmid, upload_key, line_no, reason, raw_line
+from landed_rows('rejects', support_ids, days);
 
 -- Quarantined files by the day they were quarantined on (`quarantined_day`).
 create or replace macro quarantine_in(support_ids, days) as table

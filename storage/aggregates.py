@@ -320,7 +320,7 @@ def _parts_of(name: str, files: list[tuple[str, float]]) -> list[Part]:
         if sid is None or day is None or not layout.is_contract_partition(sid):
             continue
         parts.append(
-            Part(rel, name, sid, dt.date.fromisoformat(day), layout.build_id_of_part(rel), modified)
+            Part(rel, name, sid, dt.date.fromisoformat(day), layout.part_name_id(rel), modified)
         )
     return parts
 

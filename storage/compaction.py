@@ -31,7 +31,7 @@ import posixpath
 import uuid
 from dataclasses import dataclass
 
-from storage import layout, locks, parquet, schemas
+from storage import journal, layout, locks, parquet, schemas
 from storage.roots import Root
 
 MANIFEST_PREFIX = "compact-"
@@ -81,12 +81,19 @@ def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
         listed = visible_parts(root, layout.raw_day(table, support_id, day))
         for folder in sorted({posixpath.dirname(rel) for rel in listed}):
             with _landing_lock(root, support_id, day):
-                parts = sorted(visible_parts(root, folder))  # again: a landing may have added
+                parts = _committed(root, visible_parts(root, folder))  # a landing may have added
                 if len(parts) > 1:
                     _compact_folder(root, table, folder, parts)
                     folders += 1
                     replaced += len(parts)
     return Compacted(support_id, day, folders, replaced, recovered)
+
+
+def _committed(root: Root, parts: list[str]) -> list[str]:
+    """The parts of committed landing batches, sorted. A killed batch's parts stay as they are
+    until the next landing's recovery deletes them by name (merged, they would land)."""
+    uncommitted = journal.uncommitted_batches(root)
+    return sorted(p for p in parts if layout.part_name_id(p) not in uncommitted)
 
 
 def _landing_lock(

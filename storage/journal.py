@@ -82,6 +82,14 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
     return Recovery(forward, back)
 
 
+def uncommitted_batches(warehouse: Root) -> set[str]:
+    """Batches with an intent and no commit marker: running, or killed and not yet recovered.
+    Their files are not landed (the DuckDB views hide them by the same rule)."""
+    names = [posixpath.basename(p) for p in warehouse.list_files(layout.JOURNAL)]
+    intents = {n.removesuffix(".intent.json") for n in names if n.endswith(".intent.json")}
+    return intents - {n.removesuffix(".committed") for n in names if n.endswith(".committed")}
+
+
 def _finish(warehouse: Root, inbox: Root, batch_id: str, consumed: list[str]) -> None:
     inbox.delete_many(consumed)
     warehouse.delete(layout.journal_intent(batch_id))

@@ -191,9 +191,10 @@ def agg_anchor(name: str) -> str:
     return agg_part(name, EMPTY_SUPPORT, _EMPTY_DAY, "empty")
 
 
-def build_id_of_part(rel: str) -> str:
-    """`part-<build>.parquet` -> `<build>`."""
+def part_name_id(rel: str) -> str:
+    """`.../part-<id>.parquet` -> `<id>`: a landing batch, a compaction or a dashboard build."""
     return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
+
 
 
 def agg_compact_root(name: str) -> str:

@@ -89,7 +89,7 @@ def aggregate_rows(wh: Root, listing: list[str]) -> dict[str, list[tuple]]:
             continue
         sid, day = layout.hive_value(rel, "support_id"), layout.hive_value(rel, "day")
         if sid and day and layout.is_contract_partition(sid):
-            build = layout.build_id_of_part(rel)
+            build = layout.part_name_id(rel)
             parts.append(aggregates.Part(rel, pieces[1], sid, dt.date.fromisoformat(day), build, 0))
     current = aggregates.current_parts(parts)
     data = wh.read_many([p.rel for p in current])

@@ -118,3 +118,18 @@ def test_the_job_compacts_last_weeks_closed_days(in_runs):
     assert meta["folders_merged"] > 0 and meta["parts_replaced"] > meta["folders_merged"]
     assert set(sample_days(manifest)) <= {dt.date.fromisoformat(d) for d in meta["days"]}
     assert set(parts_per_folder(base).values()) == {1}
+
+
+def test_the_parts_of_an_uncommitted_landing_batch_are_not_merged(in_runs):
+    base, _ = in_runs
+    wh, folder, parts = _one_folder(base)
+    support_id = layout.hive_value(folder, "support_id")
+    day = dt.date.fromisoformat(layout.hive_value(folder, "day"))
+    killed = layout.part_name_id(parts[0])  # as if its batch had died before its commit
+    wh.write_bytes(layout.journal_intent(killed), json.dumps({"batch_id": killed}).encode())
+    compaction.compact_day(wh, support_id, day)
+    after = compaction.visible_parts(wh, folder)
+    assert parts[0] in after and len(after) == 2  # the killed part, and the rest merged
+    wh.write_bytes(layout.journal_committed(killed), b"")
+    compaction.compact_day(wh, support_id, day)
+    assert len(compaction.visible_parts(wh, folder)) == 1
