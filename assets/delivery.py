@@ -8,6 +8,7 @@ from assets import deliverables
 from assets.deliverables import Refusal, Roots
 from pipelines.partitions import service_day_partitions
 from pipelines.resources import Clock, Notifier, ServiceStorage
+from storage import deliverable_files
 from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
@@ -173,7 +174,7 @@ def spot_1_year_op(
     """`<TMID>_AllData_<P>.zip`: a year of one terminal, checked against its computer name."""
     contract = _refused(lambda: storage.contract(config.support_id))
     provided = dt.date.fromisoformat(config.provided_day) if config.provided_day else None
-    deliverables.clean_staging(storage.delivery_root())
+    deliverable_files.clean_staging(storage.delivery_root())
     built = _refused(
         lambda: deliverables.spot_1_year(
             _roots(storage),
