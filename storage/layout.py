@@ -245,6 +245,13 @@ def late_uploads_part(support_id: str, day: dt.date, detection_id: str) -> str:
     return f"{late_uploads_day(support_id, day)}/part-{detection_id}.parquet"
 
 
+# -- notices (storage/notices.py) --------------------------------------------------------
+def outbox_notice(folder: str, notice_id: str) -> str:
+    """A notice's e-mail file in the outbox folder (`""`: the root itself)."""
+    name = f"{notice_id}.eml"
+    return f"{folder}/{name}" if folder else name
+
+
 # -- inbox -------------------------------------------------------------------------------
 DIAG_FOLDER = "diag"
 
