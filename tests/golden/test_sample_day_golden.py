@@ -192,6 +192,12 @@ def digests(base: Path) -> dict:
     return {"views": views, **files}
 
 
+def _difference(want: dict | None, got: dict | None) -> object:
+    if want is None or got is None:
+        return "not recorded" if want is None else "missing"
+    return {k: (want[k], got.get(k)) for k in want if want[k] != got.get(k)}
+
+
 def test_sample_day_matches_recorded_rows_and_bytes(tmp_path, monkeypatch):
     run_scenario(tmp_path, monkeypatch)
     got = digests(tmp_path)
@@ -199,7 +205,10 @@ def test_sample_day_matches_recorded_rows_and_bytes(tmp_path, monkeypatch):
         FIXTURE.write_text(json.dumps(got, indent=1, sort_keys=True) + "\n")
         pytest.skip("fixture updated")
     recorded = json.loads(FIXTURE.read_text())
-    for part in ("views", "delivery", "outbox"):
-        assert sorted(got[part]) == sorted(recorded[part]), f"{part}: not the same names"
-        for name, want in recorded[part].items():
-            assert got[part][name] == want, f"{part}/{name} differs"
+    differing = [
+        f"{part}/{name}: {_difference(recorded[part].get(name), got[part].get(name))}"
+        for part in ("views", "delivery", "outbox")
+        for name in sorted(set(recorded[part]) | set(got[part]))
+        if recorded[part].get(name) != got[part].get(name)
+    ]
+    assert not differing, "differs from the recording:\n" + "\n".join(differing)
