@@ -198,6 +198,7 @@ def _difference(want: dict | None, got: dict | None) -> object:
     return {k: (want[k], got.get(k)) for k in want if want[k] != got.get(k)}
 
 
+@pytest.mark.slow
 def test_sample_day_matches_recorded_rows_and_bytes(tmp_path, monkeypatch):
     run_scenario(tmp_path, monkeypatch)
     got = digests(tmp_path)
