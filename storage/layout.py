@@ -196,7 +196,6 @@ def part_name_id(rel: str) -> str:
     return posixpath.basename(rel).removeprefix("part-").removesuffix(".parquet")
 
 
-
 def agg_compact_root(name: str) -> str:
     """Outside the aggregate's own folder, which holds day folders only."""
     return f"agg/_compact/{name}"
@@ -232,3 +231,13 @@ def quarantine_day(support_id: str, day: dt.date) -> str:
 
 
 DIAG_ROOT = "restricted/diag"
+
+
+def inbox_folder(support_id: str) -> str:
+    """A contract's folder in the inbox (its agents upload there)."""
+    return support_id
+
+
+def daily_file(support_id: str, day: dt.date) -> str:
+    """A contract's daily file of service day `day`, in the delivery root."""
+    return f"{delivery_folder(support_id)}/{day.isoformat()}.zip"

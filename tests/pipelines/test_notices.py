@@ -72,7 +72,6 @@ def test_a_failed_run_sends_the_operator_one_notice(landed, tmp_path, monkeypatc
     body = notice.get_content()
     assert result.run_id in body
     assert "last_day 2024-03-01 is before first_day 2024-03-19" in body
-    assert sensor.minimum_interval_seconds == 60
 
 
 def test_the_deadline_is_d_plus_2_at_publication_time_plus_grace():
