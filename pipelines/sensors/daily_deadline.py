@@ -7,9 +7,9 @@ import json
 import dagster as dg
 from dagster._utils.schedules import cron_string_iterator
 
+from assets.partitions import FIRST_SERVICE_DAY
+from assets.resources import Clock, Notifier, ServiceStorage
 from pipelines import notices
-from pipelines.partitions import FIRST_SERVICE_DAY
-from pipelines.resources import Clock, Notifier, ServiceStorage
 from storage import layout, sensor_reads
 from storage.contracts import Contract
 from transforms import daily_deadline as deadlines

@@ -4,8 +4,8 @@ import datetime as dt
 
 import dagster as dg
 
+from assets.resources import Notifier
 from pipelines import notices
-from pipelines.resources import Notifier
 
 
 def build_run_failure_notice_sensor(interval_seconds: int) -> dg.SensorDefinition:

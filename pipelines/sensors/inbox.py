@@ -5,9 +5,9 @@ import json
 
 import dagster as dg
 
+from assets.partitions import service_day_partitions
+from assets.resources import ServiceStorage
 from pipelines.jobs import land_uploads
-from pipelines.partitions import service_day_partitions
-from pipelines.resources import ServiceStorage
 from storage import sensor_reads
 from transforms.inbox_runs import landing_runs, pending_days
 

@@ -26,7 +26,7 @@ import shutil
 
 import pytest
 
-from assets.deliverables import RECORD_TABLES
+from assets.delivery.build import RECORD_TABLES
 from storage import layout, locks
 from tests.faults import harness, stages
 from tests.faults.conftest import end_state, workspace

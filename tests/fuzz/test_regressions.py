@@ -21,7 +21,7 @@ import struct
 import boto3
 import pytest
 
-from assets.landing import land_day
+from assets.landing.land import land_day
 from storage import warehouse
 from storage.roots import Root
 from tests.fuzz.strategies import upload_zip

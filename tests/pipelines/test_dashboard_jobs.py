@@ -10,14 +10,15 @@ import dagster as dg
 import pyarrow as pa
 from dagster._utils.schedules import cron_string_iterator
 
-from assets import dashboard_build
-from assets.dashboard import dashboard_day
-from assets.retention import (
+from assets.dashboard import build as dashboard_build
+from assets.dashboard.aggregates import dashboard_day
+from assets.housekeeping.retention import (
     retention_aggregates,
     retention_diag,
     retention_quarantine,
     retention_raw,
 )
+from assets.resources import Clock
 from pipelines.dashboard_jobs import (
     compaction_schedule,
     dashboard_schedule,
@@ -25,7 +26,6 @@ from pipelines.dashboard_jobs import (
     retention_schedules,
 )
 from pipelines.definitions import build_definitions
-from pipelines.resources import Clock
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE

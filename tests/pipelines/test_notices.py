@@ -9,11 +9,11 @@ from email import policy
 
 import dagster as dg
 
-from assets import deliverables
-from assets.delivery import spot_30_days
+from assets.delivery import build as deliverables
+from assets.delivery.publish import spot_30_days
+from assets.resources import Clock, Notifier
 from pipelines import notices, sensors
 from pipelines.definitions import build_definitions
-from pipelines.resources import Clock, Notifier
 from storage.notices import OutboxSender
 from storage.roots import Root
 from tests.pipelines.test_raw_asset import storage_for
@@ -118,7 +118,7 @@ def test_a_missing_daily_file_is_notified_once_after_its_deadline(landed, tmp_pa
     now = dt.datetime(2024, 3, 21, 6, 0, tzinfo=dt.UTC)
     contracts = storage_for(base).load_contracts()
     sender = OutboxSender(Root(str(tmp_path / "customer-notices")), folder="")
-    deliverables.publish_daily(roots, contracts, dt.date(2024, 3, 19), now, sender)
+    deliverables.publish_daily_files(roots, contracts, dt.date(2024, 3, 19), now, sender)
     (base / "delivery" / "it360-log" / "S0002" / "2024-03-19.zip").unlink()
     _, cursor = tick(sensor, base, box, "2024-03-21T07:01:00+09:00", cursor)
     new = [n for n in outbox(box) if "2024-03-19" in n["Subject"]]
