@@ -9,6 +9,7 @@ them); an absent one takes its default under ./var/, so a fresh checkout runs wi
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -35,12 +36,17 @@ def bound(name: str, default: str = "") -> str | dg.EnvVar:
     return dg.EnvVar(name) if os.environ.get(name) else DEFAULTS.get(name, default)
 
 
-def build_storage() -> ServiceStorage:
+# How a builder reads a setting: `bound` for the Definitions, `env_setting` for code that
+# uses a resource outside a run (the demo), where an EnvVar would not be resolved.
+Setting = Callable[[str], "str | dg.EnvVar"]
+
+
+def build_storage(setting: Setting = bound) -> ServiceStorage:
     return ServiceStorage(
-        inbox=bound("IT360_INBOX"),
-        warehouse=bound("IT360_WAREHOUSE"),
-        delivery=bound("IT360_DELIVERY"),
-        contracts=bound("IT360_CONTRACTS"),
+        inbox=setting("IT360_INBOX"),
+        warehouse=setting("IT360_WAREHOUSE"),
+        delivery=setting("IT360_DELIVERY"),
+        contracts=setting("IT360_CONTRACTS"),
     )
 
 
@@ -52,15 +58,15 @@ def build_clock() -> Clock:
     return Clock(fixed=bound("IT360_NOW"))
 
 
-def build_notifier() -> Notifier:
+def build_notifier(setting: Setting = bound) -> Notifier:
     # `host:port` is split here, so it cannot be an EnvVar; it is no secret.
     host, _, port = os.environ.get("IT360_SMTP", "").partition(":")
     return Notifier(
-        outbox=bound("IT360_OUTBOX"),
+        outbox=setting("IT360_OUTBOX"),
         smtp_host=host,
         smtp_port=int(port or 25),
-        smtp_user=bound("IT360_SMTP_USER"),
-        smtp_password=bound("IT360_SMTP_PASSWORD"),
+        smtp_user=setting("IT360_SMTP_USER"),
+        smtp_password=setting("IT360_SMTP_PASSWORD"),
         smtp_starttls=os.environ.get("IT360_SMTP_STARTTLS", "") == "1",
     )
 

@@ -134,13 +134,24 @@ def test_the_notice_sensors_are_in_the_code_location(monkeypatch):
 
 
 def test_the_default_outbox_is_outside_the_encrypted_warehouse(monkeypatch, tmp_path):
-    from pipelines.resources import build_notifier
+    from pipelines.resources import build_notifier, env_setting
 
     monkeypatch.delenv("IT360_OUTBOX", raising=False)
     monkeypatch.delenv("IT360_SMTP", raising=False)
     monkeypatch.setenv("IT360_WAREHOUSE", str(tmp_path / "warehouse"))
-    outbox = Root(build_notifier().outbox).url()
+    outbox = Root(build_notifier(env_setting).outbox).url()
     warehouse = Root(str(tmp_path / "warehouse")).url()
     assert not outbox.startswith(warehouse)  # plain .eml files never land in it
     monkeypatch.setenv("IT360_OUTBOX", str(tmp_path / "mail"))
-    assert build_notifier().outbox == str(tmp_path / "mail")
+    assert build_notifier(env_setting).outbox == str(tmp_path / "mail")
+    bound = build_notifier()  # the Definitions' notifier: the setting as an EnvVar, read in runs
+    assert isinstance(bound.outbox, dg.EnvVar) and bound.outbox == "IT360_OUTBOX"
+
+
+def test_the_smtp_password_is_bound_from_the_environment_never_written_in(monkeypatch):
+    from pipelines.resources import build_notifier
+
+    monkeypatch.setenv("IT360_SMTP", "mail.example:587")
+    monkeypatch.setenv("IT360_SMTP_PASSWORD", "s3cret")
+    notifier = build_notifier()
+    assert isinstance(notifier.smtp_password, dg.EnvVar) and "s3cret" not in repr(notifier)
