@@ -7,9 +7,9 @@
 1. Build (once; cached under `<workdir>/<days>d-<terminals>t`, `--rebuild` to redo): the
    sample generator writes `--days-large` service days of uploads (2 contracts, `--terminals`
    in all, 8 uploads x 60 records per terminal-day, no bad files), landed day by day by the
-   pipeline (`assets.landing.land_day`), each day then compacted (`compact_day` for every
+   pipeline (`assets.landing.land.land_day`), each day then compacted (`compact_day` for every
    contract, as the nightly `compact_raw` job does for closed days), and the drilled day's
-   aggregates built (`assets.dashboard_build.build_day`). The warehouse after `--days-small`
+   aggregates built (`assets.dashboard.build.build_day`). The warehouse after `--days-small`
    days is copied aside: both sizes hold the same first days, byte for byte the same rows.
    The warehouse key (`IT360_KEY`) is kept beside each warehouse (`key.hex`).
 2. Measure, each in a fresh process (`bench.measure.run_once`), the median of `--runs`; the
@@ -69,8 +69,8 @@ def folder(workdir: Path, days: int, terminals: int) -> Path:
 def build(workdir: Path, terminals: int, sizes: list[int], drill_day: dt.date) -> None:
     """Generate `max(sizes)` days, land them day by day, compact each day, and copy the
     warehouse aside after each size's last day (module doc, step 1)."""
-    from assets.dashboard_build import build_day
-    from assets.landing import land_day
+    from assets.dashboard.build import build_day
+    from assets.landing.land import land_day
     from samples.generator import generate_sample
     from storage import compaction, warehouse
     from storage.contracts import load_contracts

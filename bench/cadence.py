@@ -28,7 +28,7 @@ from bench.run import DAY, REFERENCE_TERMINALS, Workload, _largest_contract, _wo
 def land_in_slots(work: Workload, wh: Path, slot_minutes: int) -> tuple[int, float]:
     """Land the day in one run per SENT15 slot (copying each slot's files into the inbox
     first, as agents would send them); (runs, seconds of landing)."""
-    from assets.landing import land_day
+    from assets.landing.land import land_day
     from storage.contracts import load_contracts
     from storage.roots import Root
 
@@ -71,7 +71,7 @@ def readers(wh: Path, delivery: Path, contracts: Path) -> tuple[float, float, st
     build = run_once(
         [
             "-c",
-            "import sys, datetime as dt; from assets.dashboard_build import build_day;"
+            "import sys, datetime as dt; from assets.dashboard.build import build_day;"
             "from storage.contracts import load_contracts; from storage.roots import Root;"
             "build_day(Root(sys.argv[1]), load_contracts(sys.argv[2]),"
             " dt.date.fromisoformat(sys.argv[3]))",
@@ -91,7 +91,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (os.environ.get("IT360_KEY_FILE") or os.environ.get("IT360_KEY")):
         os.environ["IT360_KEY"] = secrets.token_hex(32)
-    from assets.landing import land_day
+    from assets.landing.land import land_day
     from storage.contracts import load_contracts
     from storage.roots import Root
 

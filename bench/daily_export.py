@@ -20,7 +20,7 @@ from pathlib import Path
 
 
 def build(wh: str, delivery: str, support_id: str, day: str) -> None:
-    from assets import deliverables as dl
+    from assets.delivery import build as dl
     from storage.contracts import Contract
     from storage.notices import OutboxSender
     from storage.roots import Root

@@ -7,7 +7,7 @@ read of precomputed aggregates.
 1. A sample day is generated (`samples.generator`, no bad files) and landed (`land_day`) into
    `<workdir>/.../warehouse`, once per set of parameters (kept for later runs).
 2. Build: `--build-runs` fresh processes each build every contract's ten aggregates of the day
-   (`assets.dashboard_build.build_day`), measured as whole processes (`bench.measure`: wall,
+   (`assets.dashboard.build.build_day`), measured as whole processes (`bench.measure`: wall,
    CPU, peak RSS of the process tree) and inside (the build alone).
 3. Portal: the built day's terminal-activity file is copied to the 89 days before it and to
    `--extra-contracts` other contracts, and each contract's compacted copy written (what 90
@@ -102,7 +102,7 @@ def measure(
 
 def _prepare(work: Path, args: argparse.Namespace) -> int:
     """Generate and land the sample day once; returns its record count."""
-    from assets.landing import land_day
+    from assets.landing.land import land_day
     from samples.generator import generate_sample
     from storage import warehouse
     from storage.contracts import load_contracts
@@ -156,7 +156,7 @@ def _measured(phase: str, wh: Path, contracts: Path, day: dt.date, query_runs: i
 
 
 def _phase_build(wh_path: Path, contracts_file: Path, day: dt.date) -> dict:
-    from assets import dashboard_build
+    from assets.dashboard import build as dashboard_build
     from storage.contracts import load_contracts
     from storage.roots import Root
 

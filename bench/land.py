@@ -1,4 +1,4 @@
-"""Landing in-process: `assets.landing.land_day` on one service day, nothing else.
+"""Landing in-process: `assets.landing.land.land_day` on one service day, nothing else.
 
     python -m bench.land INBOX WAREHOUSE CONTRACTS_FILE DAY [--profile OUT.pstats]
 
@@ -26,7 +26,7 @@ def main() -> None:
     parser.add_argument("--verbose", action="store_true", help="print each batch as it lands")
     args = parser.parse_args()
 
-    from assets.landing import LandingLimits, land_day
+    from assets.landing.land import LandingLimits, land_day
     from storage.contracts import load_contracts
     from storage.roots import Root
 

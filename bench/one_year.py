@@ -63,7 +63,7 @@ def main() -> None:
 
 
 def build(wh: str, delivery: str) -> None:
-    from assets import deliverables as dl
+    from assets.delivery import build as dl
     from samples import synthetic
     from storage.contracts import Contract
     from storage.notices import OutboxSender

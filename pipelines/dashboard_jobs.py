@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.raw_compaction import compact_raw
-from assets.retention import (
+from assets.housekeeping.compaction import compact_raw
+from assets.housekeeping.retention import (
     retention_aggregates,
     retention_diag,
     retention_quarantine,

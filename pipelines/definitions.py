@@ -6,7 +6,12 @@ then and not at import time; `build_definitions()` is the same, for tests and th
 
 import dagster as dg
 
-from assets import dashboard, delivery, raw, raw_compaction, retention, support
+from assets.dashboard import aggregates as dashboard
+from assets.delivery import publish as delivery
+from assets.housekeeping import compaction as raw_compaction
+from assets.housekeeping import diag_bundles as support
+from assets.housekeeping import retention
+from assets.landing import raw
 from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
 from pipelines.executors import build_executor
 from pipelines.resources import (

@@ -39,9 +39,9 @@ def main() -> None:
     key_file = _demo_key()
     home = _dagster_home()
     from pipelines.definitions import build_definitions
-    from pipelines.resources import build_storage
+    from pipelines.resources import build_storage, env_setting
 
-    storage = build_storage()
+    storage = build_storage(env_setting)
     definitions = build_definitions()
     instance = dg.DagsterInstance.get()
     print(f"1. sample uploads -> {storage.inbox}")

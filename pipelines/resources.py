@@ -1,22 +1,19 @@
-"""Resources: the storage roots and contracts (`ServiceStorage`), the clock (`Clock`,
-`IT360_NOW`) and the notice sender (`Notifier`: SMTP or an outbox folder).
+"""The resources bound to the environment: where the roots are, the clock, the notice sender.
 
-`build_storage()`, `build_clock()` and `build_notifier()` read the environment when the
-Definitions are built (never at import), with defaults under ./var/ so a fresh checkout runs
-without any setting.
+`build_storage()`, `build_clock()` and `build_notifier()` run when the Definitions are built
+(never at import). A setting that is present is bound as a Dagster `EnvVar`, so its value is
+read where the run executes and never written into the definitions (the SMTP password among
+them); an absent one takes its default under ./var/, so a fresh checkout runs without any.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import os
+from collections.abc import Callable
 
 import dagster as dg
 
-from storage.contracts import Contract, load_contracts
-from storage.notices import OutboxSender, Sender, SmtpSender
-from storage.roots import Root
-from transforms.service_day import parse_instant
+from assets.resources import Clock, Notifier, ServiceStorage
 
 DEFAULTS = {
     "IT360_INBOX": "var/inbox",
@@ -29,47 +26,27 @@ DEFAULTS = {
 }
 
 
-class ServiceStorage(dg.ConfigurableResource):
-    """Where uploads arrive, where the warehouse lives, where deliverables go, and the
-    contracts file; each a local path or an s3://bucket/prefix."""
-
-    inbox: str
-    warehouse: str
-    delivery: str
-    contracts: str
-
-    def inbox_root(self) -> Root:
-        return Root(self.inbox)
-
-    def warehouse_root(self) -> Root:
-        return Root(self.warehouse)
-
-    def delivery_root(self) -> Root:
-        return Root(self.delivery)
-
-    def load_contracts(self) -> list[Contract]:
-        return load_contracts(self.contracts)
-
-    def contract(self, support_id: str) -> Contract:
-        for contract in self.load_contracts():
-            if contract.support_id == support_id:
-                return contract
-        raise dg.Failure(f"support_id {support_id!r} is not a contract of {self.contracts}")
-
-    def contract_ids(self) -> frozenset[str]:
-        return frozenset(c.support_id for c in self.load_contracts())
-
-
 def env_setting(name: str) -> str:
-    return os.environ.get(name) or DEFAULTS[name]
+    """The setting's value now (its default if unset): for code that is not a resource."""
+    return os.environ.get(name) or DEFAULTS.get(name, "")
 
 
-def build_storage() -> ServiceStorage:
+def bound(name: str, default: str = "") -> str | dg.EnvVar:
+    """The setting as an `EnvVar` if it is set, else its default."""
+    return dg.EnvVar(name) if os.environ.get(name) else DEFAULTS.get(name, default)
+
+
+# How a builder reads a setting: `bound` for the Definitions, `env_setting` for code that
+# uses a resource outside a run (the demo), where an EnvVar would not be resolved.
+Setting = Callable[[str], "str | dg.EnvVar"]
+
+
+def build_storage(setting: Setting = bound) -> ServiceStorage:
     return ServiceStorage(
-        inbox=env_setting("IT360_INBOX"),
-        warehouse=env_setting("IT360_WAREHOUSE"),
-        delivery=env_setting("IT360_DELIVERY"),
-        contracts=env_setting("IT360_CONTRACTS"),
+        inbox=setting("IT360_INBOX"),
+        warehouse=setting("IT360_WAREHOUSE"),
+        delivery=setting("IT360_DELIVERY"),
+        contracts=setting("IT360_CONTRACTS"),
     )
 
 
@@ -77,53 +54,19 @@ def sensor_interval_seconds() -> int:
     return int(os.environ.get("IT360_SENSOR_INTERVAL_SECONDS", "120"))
 
 
-class Clock(dg.ConfigurableResource):
-    """The time the pipeline acts at: the real clock, or a fixed instant (ISO 8601 with
-    offset) for tests and for replaying a past day's retention or spot order."""
-
-    fixed: str = ""
-
-    def now(self) -> dt.datetime:
-        if self.fixed:
-            return parse_instant(self.fixed)
-        return dt.datetime.now(dt.UTC)
-
-
-class Notifier(dg.ConfigurableResource):
-    """Where notices go: an outbox folder (default) or an SMTP server (`smtp_host` set)."""
-
-    outbox: str
-    smtp_host: str = ""
-    smtp_port: int = 25
-    smtp_starttls: bool = False
-    smtp_user: str = ""
-    smtp_password: str = ""
-
-    def sender(self) -> Sender:
-        if self.smtp_host:
-            return SmtpSender(
-                self.smtp_host,
-                self.smtp_port,
-                starttls=self.smtp_starttls,
-                username=self.smtp_user or None,
-                password=self.smtp_password or None,
-            )
-        return OutboxSender(Root(self.outbox), folder="")
-
-
 def build_clock() -> Clock:
-    return Clock(fixed=os.environ.get("IT360_NOW", ""))
+    return Clock(fixed=bound("IT360_NOW"))
 
 
-def build_notifier() -> Notifier:
-    smtp = os.environ.get("IT360_SMTP", "")  # host:port
-    host, _, port = smtp.partition(":")
+def build_notifier(setting: Setting = bound) -> Notifier:
+    # `host:port` is split here, so it cannot be an EnvVar; it is no secret.
+    host, _, port = os.environ.get("IT360_SMTP", "").partition(":")
     return Notifier(
-        outbox=env_setting("IT360_OUTBOX"),
+        outbox=setting("IT360_OUTBOX"),
         smtp_host=host,
         smtp_port=int(port or 25),
-        smtp_user=os.environ.get("IT360_SMTP_USER", ""),
-        smtp_password=os.environ.get("IT360_SMTP_PASSWORD", ""),
+        smtp_user=setting("IT360_SMTP_USER"),
+        smtp_password=setting("IT360_SMTP_PASSWORD"),
         smtp_starttls=os.environ.get("IT360_SMTP_STARTTLS", "") == "1",
     )
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.delivery import expire_deliverables
+from assets.delivery.publish import expire_deliverables
 from pipelines.jobs import publish_daily
 
 if TYPE_CHECKING:

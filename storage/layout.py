@@ -364,3 +364,13 @@ def quarantine_day(support_id: str, day: dt.date) -> str:
 
 
 DIAG_ROOT = "restricted/diag"
+
+
+def inbox_folder(support_id: str) -> str:
+    """A contract's folder in the inbox (its agents upload there)."""
+    return support_id
+
+
+def daily_file(support_id: str, day: dt.date) -> str:
+    """A contract's daily file of service day `day`, in the delivery root."""
+    return deliverable(support_id, daily_file_name(day))

@@ -120,11 +120,6 @@ def day_fates(warehouse: Root, day: dt.date) -> dict[str, object]:
     }
 
 
-def pending_diag_tmids(warehouse: Root, support_id: str) -> set[str]:
-    """TMIDs with a diagnostic bundle waiting in the restricted area."""
-    return {_bundle_tmid(name) for _, name in diag_bundle_files(warehouse, support_id)}
-
-
 def diag_bundle_files(
     warehouse: Root, support_id: str, tmid: str | None = None
 ) -> list[tuple[str, str]]:

@@ -1,6 +1,6 @@
 """A tiny hand-written warehouse for the dashboard tests: two contracts, three terminals, two
 service days (2024-07-14, a Sunday, and 2024-07-15, Marine Day, a public holiday), built
-with the `samples.logs` builders and landed with `assets.landing.land_day`.
+with the `samples.logs` builders and landed with `assets.landing.land.land_day`.
 
 Every value the dashboard should compute from it was counted by hand in
 tests/assets/test_dashboard_hand_counts.py. What is in it:
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from assets.landing import land_day
+from assets.landing.land import land_day
 from samples.logs import build_header, build_record, build_upload_zip, encode_log
 from storage.roots import Root
 

@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 
-from assets import deliverables as dl
+from assets.delivery import build as dl
 from storage import upload_bytes
 from storage.contracts import Contract
 from storage.notices import OutboxSender

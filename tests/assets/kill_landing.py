@@ -12,7 +12,7 @@ import os
 import signal
 import sys
 
-from assets.landing import LandingLimits, land_day
+from assets.landing.land import LandingLimits, land_day
 from storage import blobs, roots
 from storage.contracts import load_contracts
 

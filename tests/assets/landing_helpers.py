@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from assets.landing import land_day
+from assets.landing.land import land_day
 from storage import crypto, duck
 from storage.contracts import load_contracts
 from storage.roots import Root

@@ -11,7 +11,7 @@ import datetime as dt
 
 import pytest
 
-from assets import dashboard_build
+from assets.dashboard import build as dashboard_build
 from storage import duck
 from storage.aggregates import TYPE_GROUPS
 from storage.contracts import load_contracts

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from assets import dashboard_build
+from assets.dashboard import build as dashboard_build
 from samples.logs import build_header, build_record, build_upload_zip, encode_log
 from storage import aggregates, duck, layout, parquet
 from storage.contracts import Contract, load_contracts
@@ -72,7 +72,7 @@ def test_a_rebuild_replaces_exactly_that_day(hand):
     (base / "inbox" / "S1" / upload_name(T2, sent15, 99)).write_bytes(
         build_upload_zip(log, f"{sent15}.log", sent15=sent15)
     )
-    from assets.landing import land_day
+    from assets.landing.land import land_day
 
     land_day(Root(str(base / "inbox")), wh, frozenset({"S1", "S2"}), DAY2)
     rebuilt = dashboard_build.build_day(wh, contracts, DAY2)

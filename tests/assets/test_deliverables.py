@@ -8,7 +8,7 @@ from collections import defaultdict
 
 import pytest
 
-from assets import deliverables as dl
+from assets.delivery import build as dl
 from storage import duck
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender
@@ -274,7 +274,7 @@ def test_a_late_upload_is_reported_and_the_published_file_is_kept(landed):
     day = dt.date(2024, 3, 18)
     built = dl.daily_file(roots, contracts["S0001"], day, NOW, sender)
     # one more upload of that day lands after publication
-    from assets.landing import land_day
+    from assets.landing.land import land_day
     from tests.assets.landing_helpers import read_uploads_with_bytes
 
     entry = landed_by(manifest, "S0001", day.isoformat())[0]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assets import deliverables as dl
+from assets.delivery import build as dl
 from samples import synthetic
 from storage import layout
 from storage.contracts import Contract

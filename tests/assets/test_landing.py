@@ -4,7 +4,7 @@ import datetime as dt
 import hashlib
 from collections import Counter
 
-from assets.landing import LandingLimits, land_day
+from assets.landing.land import LandingLimits, land_day
 from samples.generator import generate_resends
 from storage import blobs, duck, layout
 from storage.roots import Root

@@ -2,8 +2,8 @@
 
 import shutil
 
-from assets.landing import LandingLimits
-from assets.landing_work import split_shares
+from assets.landing.land import LandingLimits
+from assets.landing.work import split_shares
 from samples.generator import generate_resends
 from storage.roots import Root
 from tests.assets.landing_helpers import fates, land_all, table_rows

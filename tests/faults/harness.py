@@ -43,9 +43,9 @@ from storage.roots import Root
 
 REPO = Path(__file__).resolve().parents[2]
 PRELOAD = (
-    "assets.landing",
-    "assets.deliverables",
-    "assets.dashboard_build",
+    "assets.landing.land",
+    "assets.delivery.build",
+    "assets.dashboard.build",
     "storage.locks",
     "polars",
     "pyarrow.parquet",

@@ -17,8 +17,8 @@ import functools
 import importlib.util
 from dataclasses import asdict, dataclass
 
-from assets import deliverables
-from assets.landing import LandingLimits, land_day
+from assets.delivery import build as deliverables
+from assets.landing.land import LandingLimits, land_day
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender
 from storage.roots import Root
@@ -72,7 +72,7 @@ def publish(*, warehouse, delivery, outbox, contracts, days, progress=_quiet, **
     """The daily export of every day (as the `daily_deliverable` asset does)."""
     roots = deliverables.Roots(Root(warehouse), Root(delivery))
     for day in days:
-        deliverables.publish_daily(
+        deliverables.publish_daily_files(
             roots,
             load_contracts(contracts),
             dt.date.fromisoformat(day),
@@ -84,7 +84,7 @@ def publish(*, warehouse, delivery, outbox, contracts, days, progress=_quiet, **
 
 def dashboard(*, warehouse, contracts, days, **_) -> None:
     """The dashboard build of every day (as the `dashboard_day` asset does)."""
-    from assets import dashboard_build
+    from assets.dashboard import build as dashboard_build
 
     wh = Root(warehouse)
     for day in days:
@@ -102,7 +102,7 @@ def compact(*, warehouse, contracts, days, **_) -> None:
 
 
 def has_dashboard() -> bool:
-    return importlib.util.find_spec("assets.dashboard_build") is not None
+    return importlib.util.find_spec("assets.dashboard.build") is not None
 
 
 # The daily export and the dashboard both read the raw store only; the export goes first so

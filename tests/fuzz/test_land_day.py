@@ -10,7 +10,7 @@ from pathlib import Path
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from assets.landing import LandingLimits, land_day
+from assets.landing.land import LandingLimits, land_day
 from storage import warehouse
 from storage.roots import Root
 from tests.fuzz.profile import fuzz

@@ -21,12 +21,12 @@ import struct
 import boto3
 import pytest
 
-from assets.landing import land_day
-from pipelines.sensors import pending_days
+from assets.landing.land import land_day
 from storage import warehouse
 from storage.roots import Root
 from tests.fuzz.strategies import upload_zip
 from transforms.inbox import Kind, classify
+from transforms.inbox_runs import pending_days
 from transforms.names import UploadName, parse_upload_name
 from transforms.reasons import Quarantine
 from transforms.upload_zip import BadUpload, extract_log

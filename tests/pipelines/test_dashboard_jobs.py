@@ -2,23 +2,30 @@
 Dagster, on the landed hand-written fixture."""
 
 import datetime as dt
+import itertools
 import os
 import time
 
 import dagster as dg
 import pyarrow as pa
+from dagster._utils.schedules import cron_string_iterator
 
-from assets import dashboard_build
-from assets.dashboard import dashboard_day
-from assets.retention import (
+from assets.dashboard import build as dashboard_build
+from assets.dashboard.aggregates import dashboard_day
+from assets.housekeeping.retention import (
     retention_aggregates,
     retention_diag,
     retention_quarantine,
     retention_raw,
 )
-from pipelines.dashboard_jobs import compaction_schedule, dashboard_schedule, retention_schedules
+from assets.resources import Clock
+from pipelines.dashboard_jobs import (
+    compaction_schedule,
+    dashboard_schedule,
+    ledger_export_schedule,
+    retention_schedules,
+)
 from pipelines.definitions import build_definitions
-from pipelines.resources import Clock
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE
@@ -226,15 +233,27 @@ def test_the_dashboard_schedule_builds_the_day_that_just_closed():
     request = dashboard_schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2024-07-15"
     assert request.run_key == "dashboard-2024-07-15"
-    assert {s.name: s.cron_schedule for s in retention_schedules} == {
-        "retention_aggregates_schedule": "0 4 * * *",
-        "retention_raw_schedule": "10 4 * * *",
-        "retention_quarantine_schedule": "20 4 * * *",
-        "retention_diag_schedule": "15 * * * *",
-    }
-    assert all(s.execution_timezone == "Asia/Tokyo" for s in retention_schedules)
-    # Raw compaction of the closed day comes before its build.
-    assert (compaction_schedule.cron_schedule, compaction_schedule.execution_timezone) == (
-        "15 5 * * *",
-        "Asia/Tokyo",
+
+
+def next_ticks(schedule: dg.ScheduleDefinition, after: dt.datetime, count: int = 1):
+    """The schedule's next `count` ticks after `after`, as the daemon computes them."""
+    ticks = cron_string_iterator(
+        after.timestamp(), schedule.cron_schedule, schedule.execution_timezone
     )
+    return [next(ticks) for _ in range(count)]
+
+
+def test_the_night_runs_retention_then_compaction_then_the_build_then_the_export():
+    midnight = dt.datetime.fromisoformat("2024-07-16T00:00:00+09:00")
+    night = (*retention_schedules, compaction_schedule, dashboard_schedule, ledger_export_schedule)
+    schedules = {s.name: s for s in night}
+    first = {name: next_ticks(s, midnight)[0] for name, s in schedules.items()}
+    retention = [first[f"retention_{n}_schedule"] for n in ("aggregates", "raw", "quarantine")]
+    # All on the Japan-time day that just began, and in this order: the retention jobs, raw
+    # compaction of the closed day before its dashboard build, the ledger export after it.
+    assert all(t.date() == midnight.date() for t in first.values())
+    assert max(retention) < first["compact_raw_schedule"] < first["dashboard_schedule"]
+    assert first["dashboard_schedule"] < first["ledger_export_schedule"]
+    # Diagnostic bundles are looked at every hour: their 72 hours are counted in hours.
+    diag = next_ticks(schedules["retention_diag_schedule"], midnight, 3)
+    assert [b - a for a, b in itertools.pairwise(diag)] == [dt.timedelta(hours=1)] * 2

@@ -73,8 +73,14 @@ def test_the_code_location_loads_with_its_names():
     }
 
 
-def test_the_module_level_definitions_are_the_same_location():
-    assert callable(defs)
+def test_the_module_level_definitions_are_the_location_dagster_loads():
+    loaded = defs()  # what `@dg.definitions` gives Dagster when it loads the code location
+    built = build_definitions()
+    assert {k.to_user_string() for k in loaded.resolve_asset_graph().get_all_asset_keys()} == {
+        k.to_user_string() for k in built.resolve_asset_graph().get_all_asset_keys()
+    }
+    assert {s.name for s in loaded.schedules} == {s.name for s in built.schedules}
+    assert {s.name for s in loaded.sensors} == {s.name for s in built.sensors}
 
 
 def test_the_service_day_partitions_are_shared():
@@ -96,14 +102,14 @@ def test_the_sensor_interval_comes_from_the_environment(monkeypatch):
 
 
 def test_every_step_that_touches_storage_has_a_retry_policy():
-    from assets.raw_compaction import compact_raw
-    from assets.retention import (
+    from assets.housekeeping.compaction import compact_raw
+    from assets.housekeeping.diag_bundles import collect_diag_bundles
+    from assets.housekeeping.retention import (
         retention_aggregates,
         retention_diag,
         retention_quarantine,
         retention_raw,
     )
-    from assets.support import collect_diag_bundles
 
     jobs = (retention_aggregates, retention_raw, retention_diag, retention_quarantine)
     for job in (*jobs, collect_diag_bundles, compact_raw):

@@ -5,9 +5,14 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from assets.delivery import daily_deliverable, expire_deliverables, spot_1_year, spot_30_days
+from assets.delivery.publish import (
+    daily_deliverable,
+    expire_deliverables,
+    spot_1_year,
+    spot_30_days,
+)
+from assets.resources import Clock, Notifier
 from pipelines.definitions import build_definitions
-from pipelines.resources import Clock, Notifier
 from pipelines.schedules import build_daily_publication_schedule
 from storage import duck
 from storage.roots import Root

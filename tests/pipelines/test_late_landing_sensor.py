@@ -8,9 +8,9 @@ import json
 import dagster as dg
 import pyarrow.compute as pc
 
-from assets import dashboard_build
+from assets.dashboard import build as dashboard_build
+from assets.resources import Clock
 from pipelines.definitions import build_definitions
-from pipelines.resources import Clock
 from pipelines.sensors import build_late_landing_sensor, stale_later_days
 from storage import duck, publications, upload_bytes, warehouse
 from storage.roots import Root
@@ -132,7 +132,7 @@ def test_an_upload_landed_while_the_publication_ran_is_caught_when_it_finishes(l
         assert requests == []  # no daily file yet: nothing is late
 
         # The publication's read of the day, taken before the landing committed.
-        from assets import deliverables
+        from assets.delivery import build as deliverables
 
         read_day = deliverables.upload_bytes.upload_meta
 

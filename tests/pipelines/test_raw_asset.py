@@ -7,8 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.raw import raw_uploads
-from pipelines.resources import ServiceStorage
+from assets.landing.raw import raw_uploads
+from assets.resources import ServiceStorage
 from tests.assets.landing_helpers import sample_days
 
 REPO = Path(__file__).resolve().parents[2]

@@ -1,5 +1,7 @@
 """The inbox sensor: one run request per service day with new files, deterministic keys."""
 
+import json
+
 import dagster as dg
 
 from pipelines.definitions import build_definitions
@@ -32,6 +34,12 @@ def test_one_request_per_day_then_nothing_until_new_files(sample):
     entry = next(e for e in manifest.select(outcome="landed") if e.service_day == day)
     new = base / "inbox" / entry.path.replace(entry.path[-36:-4], "N" * 32)
     new.write_bytes((base / "inbox" / entry.path).read_bytes())
-    after, _ = evaluate(sensor, storage, cursor)
+    after, cursor3 = evaluate(sensor, storage, cursor)
     assert [r.partition_key for r in after.run_requests] == [day]
-    assert sensor.minimum_interval_seconds == 120
+    assert after.run_requests[0].tags["it360/trigger"] == "inbox_sensor"
+    # The cursor holds each day's digest of its files: only the changed day's moved, and it
+    # ends the new run key; from that cursor the next tick is quiet again.
+    old, new = json.loads(cursor), json.loads(cursor3)
+    assert {d for d in new if new[d] != old.get(d)} == {day}
+    assert after.run_requests[0].run_key == f"land-{day}-{new[day]}"
+    assert evaluate(sensor, storage, cursor3)[0].run_requests == []

@@ -6,9 +6,8 @@ import zipfile
 
 import pytest
 
-from assets.support import collect_diag_bundles
-from storage import blobs, layout
-from storage import warehouse as store
+from assets.housekeeping.diag_bundles import collect_diag_bundles
+from storage import blobs, layout, warehouse
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DIAG_BUNDLE, T2
 from tests.pipelines.test_dashboard_jobs import resources
@@ -33,7 +32,7 @@ def test_a_collected_bundle_reaches_support_whole_and_leaves_the_service(base):
     sid, name = DIAG_BUNDLE
     wh = Root(str(base / "warehouse"))
     stored = b"".join(blobs.read_blob(wh, layout.diag_bundle(sid, name)))
-    assert store.pending_diag_tmids(wh, sid) == {T2}
+    assert [n for _, n in warehouse.diag_bundle_files(wh, sid)] == [name]  # T2's bundle
 
     result = collect(base, support_id=sid, tmid=T2, to=str(base / "support"))
 
@@ -45,7 +44,7 @@ def test_a_collected_bundle_reaches_support_whole_and_leaves_the_service(base):
     with zipfile.ZipFile(io.BytesIO(received)) as archive:
         assert archive.read("sysinfo.txt") == b"system information\r\n"
     assert not (base / "warehouse" / layout.diag_bundle(sid, name)).exists()
-    assert store.pending_diag_tmids(wh, sid) == set()  # the terminal is no longer diagnosing
+    assert warehouse.diag_bundle_files(wh, sid) == []  # the terminal is no longer diagnosing
 
 
 def _metadata(result) -> dict:

@@ -3,8 +3,8 @@ portal reads and ledger export as on local folders."""
 
 import shutil
 
-from assets import dashboard_build
-from assets.landing import land_day
+from assets.dashboard import build as dashboard_build
+from assets.landing.land import land_day
 from storage import aggregates, duck, layout
 from storage.contracts import load_contracts
 from storage.roots import Root

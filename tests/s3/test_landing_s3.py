@@ -4,8 +4,8 @@ import shutil
 
 import dagster as dg
 
-from assets.raw import raw_uploads
-from pipelines.resources import ServiceStorage
+from assets.landing.raw import raw_uploads
+from assets.resources import ServiceStorage
 from storage.roots import Root
 from tests.assets.landing_helpers import fates, land_all, sample_days, table_rows
 from tests.conftest import upload_tree

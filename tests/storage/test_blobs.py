@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-import assets.landing
+import assets.landing.land
 from storage import blobs, crypto, duck, layout
 from storage.roots import Root
 from tests.assets.landing_helpers import land_all
@@ -34,7 +34,7 @@ def test_the_blob_command_writes_the_plain_bytes(tmp_path):
 def test_a_file_too_large_for_a_row_is_kept_whole_as_a_blob_named_by_a_digest(sample, monkeypatch):
     """The size limit lowered so that every upload of the sample is 'too large'."""
     base, manifest = sample
-    monkeypatch.setattr(assets.landing, "MAX_ZIP_BYTES", 200)
+    monkeypatch.setattr(assets.landing.land, "MAX_ZIP_BYTES", 200)
     inbox, wh = Root(str(base / "inbox")), Root(str(base / "warehouse"))
     originals = {rel: inbox.read_bytes(rel) for rel in inbox.list_files("")}
     land_all(inbox, wh, str(base / "contracts.yaml"), manifest)

@@ -8,9 +8,9 @@ import posixpath
 
 import pytest
 
-from assets import deliverables as dl
-from assets.raw_compaction import compact_raw
-from pipelines.resources import Clock
+from assets.delivery import build as dl
+from assets.housekeeping.compaction import compact_raw
+from assets.resources import Clock
 from storage import compaction, layout, parquet, schemas, upload_bytes
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets import dashboard_build
+from assets.dashboard import build as dashboard_build
 from storage import duck, layout
 from storage.aggregates import TYPE_GROUPS
 from storage.contracts import load_contracts

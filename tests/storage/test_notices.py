@@ -8,7 +8,7 @@ import socket
 import pytest
 from aiosmtpd.controller import Controller
 
-from pipelines.resources import Notifier
+from assets.resources import Notifier
 from storage.notices import Notice, OutboxSender, SmtpSender
 from storage.roots import Root
 

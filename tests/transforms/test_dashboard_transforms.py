@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from storage.aggregates import Part, current_parts, superseded_parts
-from transforms import retention
+from transforms import retention_windows
 from transforms.dashboard import (
     CsvError,
     japan_holidays,
@@ -93,13 +93,13 @@ def test_build_ids_sort_by_start_time():
 
 def test_retention_windows_keep_the_current_day_and_the_n_before():
     now = dt.datetime(2024, 10, 13, 4, 59, tzinfo=JST)  # still service day 2024-10-12
-    assert retention.oldest_kept_day(now, 90) == dt.date(2024, 7, 14)
+    assert retention_windows.oldest_kept_day(now, 90) == dt.date(2024, 7, 14)
     items = [("a", dt.date(2024, 7, 13)), ("b", dt.date(2024, 7, 14))]
-    assert retention.expired(items, now, 90) == ["a"]
+    assert retention_windows.expired(items, now, 90) == ["a"]
     arrived = dt.datetime(2024, 7, 15, tzinfo=dt.UTC)
     bundles = [("x", arrived)]
-    assert retention.expired_bundles(bundles, arrived + dt.timedelta(hours=71)) == []
-    assert retention.expired_bundles(bundles, arrived + dt.timedelta(hours=72)) == ["x"]
+    assert retention_windows.expired_bundles(bundles, arrived + dt.timedelta(hours=71)) == []
+    assert retention_windows.expired_bundles(bundles, arrived + dt.timedelta(hours=72)) == ["x"]
 
 
 def part(build: str, modified: float, day: int = 15) -> Part:

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pipelines.partitions import service_day_partitions
+from assets.partitions import service_day_partitions
 from transforms.names import parse_upload_name
 from transforms.service_day import parse_instant, service_day_bounds, service_day_of_instant
 

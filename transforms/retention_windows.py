@@ -1,7 +1,7 @@
 """Retention windows: which stored partitions are old enough to delete (pure date arithmetic).
 
 A window of N days keeps the current service day and the N days before it, by the pipeline's
-clock, like the raw store's retained year (`assets.deliverables.retained_window`); a
+clock, like the raw store's retained year (`assets.delivery.build.retained_window`); a
 partition is deleted only when its whole service day lies before that.
 """
 

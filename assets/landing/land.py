@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from assets.landing_work import (
+from assets.landing.work import (
     PART_TABLES,
     Share,
     ShareResult,

@@ -11,10 +11,10 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.delivery import STORAGE_RETRY
-from pipelines.resources import Clock, ServiceStorage
-from storage import compaction
-from storage import warehouse as store
+from assets.op_jobs import op_job
+from assets.resources import Clock, ServiceStorage
+from assets.retries import STORAGE_RETRY
+from storage import compaction, warehouse
 from transforms.service_day import parse_day, service_day_of_instant
 
 
@@ -36,7 +36,7 @@ def compact_raw_op(
         days = [today - dt.timedelta(n) for n in range(config.days_back, 0, -1)]
     done = [
         compaction.compact_day(wh, support_id, day)
-        for support_id in store.raw_support_ids(wh)
+        for support_id in warehouse.raw_support_ids(wh)
         for day in days
     ]
     for c in done:
@@ -56,12 +56,8 @@ def compact_raw_op(
     )
 
 
-@dg.graph(name="compact_raw_graph")
-def _compact_raw_graph():
-    compact_raw_op()
-
-
-compact_raw = _compact_raw_graph.to_job(
-    name="compact_raw",
-    description="Merge each terminal-day's raw part files into one (last week's closed days).",
+compact_raw = op_job(
+    compact_raw_op,
+    "compact_raw",
+    "Merge each terminal-day's raw part files into one (last week's closed days).",
 )

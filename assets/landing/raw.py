@@ -2,9 +2,10 @@
 
 import dagster as dg
 
-from assets.landing import LandingReport, land_day
-from pipelines.partitions import service_day_partitions
-from pipelines.resources import ServiceStorage
+from assets.landing.land import LandingReport, land_day
+from assets.partitions import service_day_partitions
+from assets.resources import ServiceStorage
+from assets.retries import LANDING_RETRY
 from storage import warehouse
 from transforms.service_day import parse_day
 
@@ -17,7 +18,7 @@ CONSISTENT = "day_rows_consistent"
     partitions_def=service_day_partitions,
     pool="landing",
     kinds={"parquet"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=10),
+    retry_policy=LANDING_RETRY,
     check_specs=[
         dg.AssetCheckSpec(
             ACCOUNTED,

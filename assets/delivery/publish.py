@@ -4,18 +4,16 @@ import datetime as dt
 
 import dagster as dg
 
-from assets import deliverables
-from assets.deliverables import Refusal, Roots
-from pipelines.partitions import service_day_partitions
-from pipelines.resources import Clock, Notifier, ServiceStorage
+from assets.delivery import build as deliverables
+from assets.delivery.build import Refusal, Roots
+from assets.op_jobs import op_job
+from assets.partitions import service_day_partitions
+from assets.resources import Clock, Notifier, ServiceStorage
+from assets.retries import BUILD_RETRY, STORAGE_RETRY
 from storage import deliverable_files
 from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
-
-# Steps that read and write storage are retried after a failure (a storage outage outlasting
-# the retries in storage/roots.py): re-running any of them is safe. Refusals are not retried.
-STORAGE_RETRY = dg.RetryPolicy(max_retries=2, delay=30, backoff=dg.Backoff.EXPONENTIAL)
 
 
 class DailyConfig(dg.Config):
@@ -40,7 +38,7 @@ def _not_notified(context: dg.OpExecutionContext, built: list[deliverables.Built
     partitions_def=service_day_partitions,
     deps=["raw_uploads"],
     kinds={"zip"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=30),
+    retry_policy=BUILD_RETRY,
     check_specs=[
         dg.AssetCheckSpec(
             NO_LATE,
@@ -61,7 +59,7 @@ def daily_deliverable(
     not rewritten (unless `republish`); uploads landing after it are reported as late."""
     day = parse_day(context.partition_key)
     try:
-        run = deliverables.publish_daily(
+        run = deliverables.publish_daily_files(
             _roots(storage),
             storage.load_contracts(),
             day,
@@ -213,29 +211,11 @@ def expire_deliverables_op(
     )
 
 
-# Each job's op carries the job's own name (run config `ops: {spot_30_days: ...}`), so the
-# graph behind it needs another name: Dagster keeps op and graph names unique.
-@dg.graph(name="spot_30_days_graph")
-def _spot_30_days_graph():
-    spot_30_days_op()
-
-
-@dg.graph(name="spot_1_year_graph")
-def _spot_1_year_graph():
-    spot_1_year_op()
-
-
-@dg.graph(name="expire_deliverables_graph")
-def _expire_deliverables_graph():
-    expire_deliverables_op()
-
-
-spot_30_days = _spot_30_days_graph.to_job(
-    name="spot_30_days", description="Log spot service, 30 days (all terminals)."
-)
-spot_1_year = _spot_1_year_graph.to_job(
-    name="spot_1_year", description="Log spot service, 1 year (one terminal)."
-)
-expire_deliverables = _expire_deliverables_graph.to_job(
-    name="expire_deliverables", description="Delete deliverables 30 days after publication."
+# Each job's op carries the job's own name (run config `ops: {spot_30_days: ...}`).
+spot_30_days = op_job(spot_30_days_op, "spot_30_days", "Log spot service, 30 days (all terminals).")
+spot_1_year = op_job(spot_1_year_op, "spot_1_year", "Log spot service, 1 year (one terminal).")
+expire_deliverables = op_job(
+    expire_deliverables_op,
+    "expire_deliverables",
+    "Delete deliverables 30 days after publication.",
 )

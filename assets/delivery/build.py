@@ -104,7 +104,7 @@ class DailyRun:
     late: dict[str, list[str]] = field(default_factory=dict)  # support_id -> late upload keys
 
 
-def publish_daily(
+def publish_daily_files(
     roots: Roots,
     contracts: Iterable[Contract],
     day: dt.date,

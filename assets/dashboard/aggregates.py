@@ -3,10 +3,11 @@
 
 import dagster as dg
 
-from assets import dashboard_build
-from assets.dashboard_build import ContractDay
-from pipelines.partitions import service_day_partitions
-from pipelines.resources import ServiceStorage
+from assets.dashboard import build as dashboard_build
+from assets.dashboard.build import ContractDay
+from assets.partitions import service_day_partitions
+from assets.resources import ServiceStorage
+from assets.retries import BUILD_RETRY
 from storage import layout
 from transforms.service_day import parse_day
 
@@ -52,7 +53,7 @@ AGGREGATE_ASSETS = {name: f"agg_{name}" for name in layout.AGGREGATES}
         for name, key in AGGREGATE_ASSETS.items()
     ],
     partitions_def=service_day_partitions,
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=30),
+    retry_policy=BUILD_RETRY,
     check_specs=[
         dg.AssetCheckSpec(
             MATCHES_RAW,
@@ -148,7 +149,7 @@ def _org_info_used(built: list[ContractDay]) -> dg.AssetCheckResult:
     group_name="clients",
     deps=["agg_inventory"],
     kinds={"csv"},
-    retry_policy=dg.RetryPolicy(max_retries=2, delay=30),
+    retry_policy=BUILD_RETRY,
 )
 def asset_ledger_export(
     context: dg.AssetExecutionContext, storage: ServiceStorage

@@ -14,12 +14,12 @@ import uuid
 
 import dagster as dg
 
-from assets.delivery import STORAGE_RETRY  # deleting is safe to repeat: a missing file is fine
-from pipelines.resources import Clock, ServiceStorage
-from storage import aggregates
-from storage import retention as store
+from assets.op_jobs import op_job
+from assets.resources import Clock, ServiceStorage
+from assets.retries import STORAGE_RETRY  # deleting is safe to repeat: a missing file is fine
+from storage import aggregates, stored_partitions
 from storage.roots import Root
-from transforms import retention
+from transforms import retention_windows
 from transforms.dashboard import new_build_id
 
 
@@ -35,14 +35,14 @@ def _report(context: dg.OpExecutionContext, removed: list[str], **extra: object)
 def _expire_partitions(
     context: dg.OpExecutionContext,
     wh: Root,
-    partitions: list[store.Partition],
+    partitions: list[stored_partitions.Partition],
     now: dt.datetime,
     keep_days: int,
     **extra: object,
 ) -> dg.Output:
-    doomed = retention.expired([(p, p.day) for p in partitions], now, keep_days)
-    store.delete_partitions(wh, doomed)
-    oldest = retention.oldest_kept_day(now, keep_days).isoformat()
+    doomed = retention_windows.expired([(p, p.day) for p in partitions], now, keep_days)
+    stored_partitions.delete_partitions(wh, doomed)
+    oldest = retention_windows.oldest_kept_day(now, keep_days).isoformat()
     return _report(context, [p.rel for p in doomed], oldest_kept_day=oldest, **extra)
 
 
@@ -59,15 +59,15 @@ def retention_aggregates_op(
     output = _expire_partitions(
         context,
         wh,
-        store.aggregate_partitions(wh),
+        stored_partitions.aggregate_partitions(wh),
         now,
-        retention.AGGREGATE_DAYS,
+        retention_windows.AGGREGATE_DAYS,
         superseded_builds_removed=len(superseded),
     )
     # The compacted copies hold the expired days too: written again without them.
     copies = aggregates.expire_compacts(
         wh,
-        retention.oldest_kept_day(now, retention.AGGREGATE_DAYS),
+        retention_windows.oldest_kept_day(now, retention_windows.AGGREGATE_DAYS),
         new_build_id(dt.datetime.now(dt.UTC), uuid.uuid4().hex[:8]),
     )
     for rel in copies:
@@ -82,8 +82,8 @@ def retention_raw_op(
     """Delete raw-store partitions (uploads with their ZIP bytes, records, rejects) of
     service days more than 365 days old, with those days' landing logs."""
     wh = storage.warehouse_root()
-    partitions = store.raw_partitions(wh) + store.landing_log_partitions(wh)
-    return _expire_partitions(context, wh, partitions, clock.now(), retention.RAW_DAYS)
+    partitions = stored_partitions.raw_partitions(wh) + stored_partitions.landing_log_partitions(wh)
+    return _expire_partitions(context, wh, partitions, clock.now(), retention_windows.RAW_DAYS)
 
 
 @dg.op(name="retention_quarantine", retry_policy=STORAGE_RETRY)
@@ -94,7 +94,11 @@ def retention_quarantine_op(
     quarantine more than 365 days old."""
     wh = storage.warehouse_root()
     return _expire_partitions(
-        context, wh, store.quarantine_partitions(wh), clock.now(), retention.QUARANTINE_DAYS
+        context,
+        wh,
+        stored_partitions.quarantine_partitions(wh),
+        clock.now(),
+        retention_windows.QUARANTINE_DAYS,
     )
 
 
@@ -104,43 +108,25 @@ def retention_diag_op(
 ) -> dg.Output:
     """Delete diagnostic bundles 72 hours after they arrived in the restricted area."""
     wh = storage.warehouse_root()
-    doomed = retention.expired_bundles(store.diag_bundles(wh), clock.now())
-    store.delete_bundles(wh, doomed)
-    hours = int(retention.DIAG_BUNDLE_AGE.total_seconds() // 3600)
+    doomed = retention_windows.expired_bundles(stored_partitions.diag_bundles(wh), clock.now())
+    stored_partitions.delete_bundles(wh, doomed)
+    hours = int(retention_windows.DIAG_BUNDLE_AGE.total_seconds() // 3600)
     return _report(context, doomed, max_age_hours=hours)
 
 
-# Each job's op carries the job's own name (as in assets/delivery.py), so the graph behind
-# it needs another: Dagster keeps op and graph names unique.
-@dg.graph(name="retention_aggregates_graph")
-def _retention_aggregates_graph():
-    retention_aggregates_op()
-
-
-@dg.graph(name="retention_raw_graph")
-def _retention_raw_graph():
-    retention_raw_op()
-
-
-@dg.graph(name="retention_diag_graph")
-def _retention_diag_graph():
-    retention_diag_op()
-
-
-@dg.graph(name="retention_quarantine_graph")
-def _retention_quarantine_graph():
-    retention_quarantine_op()
-
-
-retention_aggregates = _retention_aggregates_graph.to_job(
-    name="retention_aggregates", description="Delete dashboard aggregates older than 90 days."
+retention_aggregates = op_job(
+    retention_aggregates_op,
+    "retention_aggregates",
+    "Delete dashboard aggregates older than 90 days.",
 )
-retention_raw = _retention_raw_graph.to_job(
-    name="retention_raw", description="Delete raw partitions older than 365 days."
+retention_raw = op_job(
+    retention_raw_op, "retention_raw", "Delete raw partitions older than 365 days."
 )
-retention_diag = _retention_diag_graph.to_job(
-    name="retention_diag", description="Delete diagnostic bundles 72 hours after arrival."
+retention_diag = op_job(
+    retention_diag_op, "retention_diag", "Delete diagnostic bundles 72 hours after arrival."
 )
-retention_quarantine = _retention_quarantine_graph.to_job(
-    name="retention_quarantine", description="Delete quarantine partitions older than 365 days."
+retention_quarantine = op_job(
+    retention_quarantine_op,
+    "retention_quarantine",
+    "Delete quarantine partitions older than 365 days.",
 )

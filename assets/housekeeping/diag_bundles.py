@@ -12,10 +12,10 @@ longer pending: the terminal's status stops reading `diagnosing` at the next das
 
 import dagster as dg
 
-from assets.delivery import STORAGE_RETRY
-from pipelines.resources import ServiceStorage
-from storage import diag_hand_over
-from storage import warehouse as store
+from assets.op_jobs import op_job
+from assets.resources import ServiceStorage
+from assets.retries import STORAGE_RETRY
+from storage import diag_hand_over, warehouse
 from storage.roots import Root
 from transforms.names import is_contract_id
 
@@ -53,7 +53,7 @@ def collect_diag_bundles_op(
     if refusal:
         raise dg.Failure(description=f"not collected: {refusal}", allow_retries=False)
     wh, to = storage.warehouse_root(), Root(config.to)
-    pending = store.diag_bundle_files(wh, config.support_id, config.tmid or None)
+    pending = warehouse.diag_bundle_files(wh, config.support_id, config.tmid or None)
     if not pending:
         which = f"{config.support_id}/{config.tmid}" if config.tmid else config.support_id
         raise dg.Failure(
@@ -77,13 +77,9 @@ def collect_diag_bundles_op(
     )
 
 
-@dg.graph(name="collect_diag_bundles_graph")
-def _collect_diag_bundles_graph():
-    collect_diag_bundles_op()
-
-
-collect_diag_bundles = _collect_diag_bundles_graph.to_job(
-    name="collect_diag_bundles",
-    description="Hand a contract's pending diagnostic bundles to support (decrypted) and "
+collect_diag_bundles = op_job(
+    collect_diag_bundles_op,
+    "collect_diag_bundles",
+    "Hand a contract's pending diagnostic bundles to support (decrypted) and "
     "delete them from the service.",
 )

@@ -1,0 +1,42 @@
+"""The inbox sensor: requests a landing run for every service day with new inbox files."""
+
+import datetime as dt
+import json
+
+import dagster as dg
+
+from assets.partitions import service_day_partitions
+from assets.resources import ServiceStorage
+from pipelines.jobs import land_uploads
+from storage import sensor_reads
+from transforms.inbox_runs import landing_runs, pending_days
+
+
+def build_inbox_sensor(interval_seconds: int) -> dg.SensorDefinition:
+    @dg.sensor(
+        name="inbox_sensor",
+        job=land_uploads,
+        minimum_interval_seconds=interval_seconds,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Requests a landing run for every service day that has new inbox files.",
+    )
+    def inbox_sensor(context: dg.SensorEvaluationContext, storage: ServiceStorage):
+        cursor = json.loads(context.cursor) if context.cursor else {}
+        listing = sensor_reads.inbox_listing(storage.inbox_root())
+        # Real time, not the clock resource: landing decides days by real time too.
+        pending = pending_days(listing, storage.contract_ids(), dt.datetime.now(dt.UTC))
+        keys = set(service_day_partitions.get_partition_keys())
+        runs, new_cursor = landing_runs(pending, cursor, keys)
+        context.update_cursor(json.dumps(new_cursor, sort_keys=True))
+        if not runs:
+            return dg.SkipReason(f"no new inbox files ({len(listing)} waiting)")
+        return [
+            dg.RunRequest(
+                partition_key=run.day,
+                run_key=run.run_key,
+                tags={"it360/trigger": "inbox_sensor"},
+            )
+            for run in runs
+        ]
+
+    return inbox_sensor
