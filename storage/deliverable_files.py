@@ -1,6 +1,6 @@
 """The deliverables' files in the delivery root: their atomic write, their deletion on
 expiry, the sweep of what killed writers left, and the lock that keeps two runs off one
-daily file. `assets/deliverables.py` decides what to publish; this module touches the bytes.
+daily file. `assets/delivery/build.py` decides what to publish; this module touches the bytes.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Diagnostic bundles handed to support: decrypted into support's own root, then deleted from
 the restricted area (the spec: a bundle is deleted "once collected"). The support desk's job
-(`assets/support.py`) decides which bundles and where; this module moves the bytes.
+(`assets/housekeeping/diag_bundles.py`) decides which bundles and where; this module moves
+the bytes.
 """
 
 from __future__ import annotations

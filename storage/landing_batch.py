@@ -1,6 +1,6 @@
 """A landing batch's commit: every file it stores, written on threads through the journal.
 
-`assets/landing.py` decides each inbox file's fate and builds the batch's rows; this module
+`assets/landing/land.py` decides each inbox file's fate and builds the batch's rows; this module
 knows where they go (`storage/layout.py`), the order that keeps readers safe, and the journal
 transaction that makes the batch land whole or not at all (`storage/journal.py`).
 """
