@@ -2,7 +2,7 @@
 -- (by seq): manufacturer, model, OS name, version and build, IPs, MACs, drives, the number
 -- of installed applications, and the update installed last (latest `installed` date; the
 -- greatest KB on a tie). Terminals that sent no inventory that day have no row. `ips`,
--- `macs` and `drives` are JSON lists (see storage/aggregates.py).
+-- `macs` and `drives` are JSON lists (see storage/aggregates/schemas.py).
 -- Reads day_device_records, day_uploads; binds $support_id, $day, $build_id.
 
 with latest_inventory as (

@@ -2,7 +2,7 @@
 -- first and last record time, active hours, off-hours records, and the terminal's main user
 -- (most records) with that user's organisation.
 -- Active hours: Japan clock hours holding a record other than the agent's own (AGENT,
--- INVENTORY). `computers` and `users` are JSON lists (see storage/aggregates.py).
+-- INVENTORY). `computers` and `users` are JSON lists (see storage/aggregates/schemas.py).
 -- Reads day_uploads, day_terminal_user_records, day_record_groups, org_info; binds
 -- $support_id, $day, $build_id.
 

@@ -300,7 +300,7 @@ left join expired using (publication_id)
 left join late_per_publication using (publication_id);
 
 -- Dashboard aggregates: what the portal reads (never the raw store). Built per contract and
--- service day by sql/agg_<name>.sql; columns in storage/aggregates.py (SCHEMAS; lists are
+-- service day by sql/agg_<name>.sql; columns in storage/aggregates/schemas.py (SCHEMAS; lists are
 -- stored as JSON text, which the views parse, as for publications). A rebuild adds a file
 -- under a greater build id beside the day's older one, which is deleted later: each reader
 -- shows, per (support_id, day), only the greatest build id, so it sees a day's aggregate

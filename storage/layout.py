@@ -285,7 +285,7 @@ def daily_file_name(day: dt.date) -> str:
 #
 # A build never rewrites a file: it adds `part-<build>.parquet` beside the day's earlier
 # builds, and readers take the greatest build id of each (contract, day). Superseded builds
-# are deleted later (see `storage/aggregates.py`). The compacted copies are written after
+# are deleted later (see `storage/aggregates/builds.py`). The compacted copies are written after
 # each build, for the portal's reads, which use a day's copy only if it is of that day's
 # current build.
 

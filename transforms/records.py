@@ -212,7 +212,7 @@ def _duckdb() -> duckdb.DuckDBPyConnection:
     # Opening an in-memory database costs ~20 ms of CPU, more than checking a few thousand
     # details, and even a cursor of a shared one costs ~2 ms per call: one connection per
     # thread (a connection is not safe to share between threads), opened once. As many threads
-    # as Polars has: one in a landing worker process (see assets/landing_work.py).
+    # as Polars has: one in a landing worker process (see assets/landing/work.py).
     con = getattr(_THREAD, "con", None)
     if con is None:
         con = duckdb.connect(

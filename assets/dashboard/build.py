@@ -1,12 +1,13 @@
 """Build the 360 dashboard's aggregates of one service day, contract by contract, and the
 asset-ledger exports. The coordination between `storage/` (every read and write), `sql/`
-(every aggregate) and `transforms/dashboard.py`; `assets/dashboard.py` only calls and reports.
+(every aggregate) and `transforms/dashboard.py`; `assets/dashboard/aggregates.py` only calls
+and reports.
 
 A contract-day build reads only that contract's raw partitions of the day (and each
 terminal's previous upload day, for its status), scans the day's records twice into small
 tables (`sql/dashboard_day_tables.sql`), runs every `sql/agg_<name>.sql` over them in one
 DuckDB connection, and publishes each aggregate as a new file under one build id; readers
-switch to it file by file (`storage/aggregates.py`). Then each aggregate's compacted copy of
+switch to it file by file (`storage/aggregates/builds.py`). Then each aggregate's compacted copy of
 the contract's current days is rewritten, for the portal. Rebuilding gives the same rows
 from the same raw data, in any order of days.
 """

@@ -1,7 +1,7 @@
 """Land one service day: list the inbox, triage in bounded batches, commit each batch.
 
 This is the coordination between `storage/` (every read and write) and `transforms/` (every
-decision); the Dagster asset in `assets/raw.py` only calls `land_day` and reports.
+decision); the Dagster asset in `assets/landing/raw.py` only calls `land_day` and reports.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ class LandingReport:
 class LandingLimits:
     batch_files: int = 4000
     batch_bytes: int = 128 << 20
-    # Processes triaging the shares of a batch (see assets/landing_work.py); 1: this one.
+    # Processes triaging the shares of a batch (see assets/landing/work.py); 1: this one.
     workers: int = min(4, os.cpu_count() or 1)
     # Files per share: a worker's memory follows its share, so a batch has at least
     # `workers` shares and more when it is large (a share never splits a TMID).
