@@ -17,7 +17,8 @@ from pathlib import Path
 import dagster as dg
 
 from samples.generator import generate_resends, generate_sample
-from storage import crypto
+from storage import crypto, layout
+from storage.roots import Root
 
 REPO = Path(__file__).resolve().parent.parent
 VAR = Path("var")
@@ -31,8 +32,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--fresh", action="store_true", help="wipe var/ first")
     args = parser.parse_args()
-    if args.fresh and VAR.exists():
-        shutil.rmtree(VAR)
+    if args.fresh:
+        # var/ holds the demo's service roots (and its key and Dagster home): all go.
+        Root(str(VAR)).delete_tree("")
     os.environ.setdefault("IT360_NOW", DEMO_NOW)
     key_file = _demo_key()
     home = _dagster_home()
@@ -169,7 +171,7 @@ def _dashboard(
                 f"{row['risk_records']:3} risk records (USB copies {row['copies_to_removable']}, "
                 f"web uploads {row['web_uploads']}, mails outside {row['mails_outside']})"
             )
-        print(f"     {sid} ledger: {storage.delivery}/exports/ledger/{sid}/ledger.csv")
+        print(f"     {sid} ledger: {storage.delivery}/{layout.ledger_export(sid)}")
 
 
 def _summary(storage) -> None:

@@ -32,9 +32,9 @@ import uuid
 from dataclasses import dataclass
 
 from storage import journal, layout, locks, parquet, schemas
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
-MANIFEST_PREFIX = "compact-"
+MANIFEST_PREFIX = layout.COMPACTION_MANIFEST_PREFIX
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,7 @@ def visible_parts(root: Root, folder: str) -> list[str]:
 
 def _visible(root: Root, files: list[str]) -> list[str]:
     parts = [f for f in files if layout.is_parquet_part(f)]
-    manifests = [f for f in files if _is_manifest(f)]
+    manifests = [f for f in files if layout.is_compaction_manifest(f)]
     if not manifests:
         return parts
     listed = set(parts)
@@ -79,7 +79,7 @@ def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
     folders = replaced = 0
     for table in schemas.TABLES:
         listed = visible_parts(root, layout.raw_day(table, support_id, day))
-        for folder in sorted({posixpath.dirname(rel) for rel in listed}):
+        for folder in sorted({layout.part_folder(rel) for rel in listed}):
             with _landing_lock(root, support_id, day):
                 parts = _committed(root, visible_parts(root, folder))  # a landing may have added
                 if len(parts) > 1:
@@ -100,15 +100,15 @@ def _landing_lock(
     root: Root, support_id: str, day: dt.date
 ) -> contextlib.AbstractContextManager[None]:
     # The landing's own lock: no landing writes a part while a folder is merged.
-    return locks.hold(root, "landing", purpose=f"compaction {support_id} {day}")
+    return locks.hold(root, locks.LANDING, purpose=f"compaction {support_id} {day}")
 
 
 def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> None:
     # A new id in the form of a landing batch id (a part name readers already accept).
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     compaction_id = f"{stamp}-c{uuid.uuid4().hex[:15]}"
-    merged = f"{folder}/part-{compaction_id}.parquet"
-    manifest = f"{folder}/{MANIFEST_PREFIX}{compaction_id}.json"
+    merged = layout.compaction_part(folder, compaction_id)
+    manifest = layout.compaction_manifest(folder, compaction_id)
     rows = parquet.read_tables(root, parts, schemas.TABLES[table])
     body = {
         "merged": posixpath.basename(merged),
@@ -127,8 +127,8 @@ def recover(root: Root, support_id: str, day: dt.date) -> int:
     settled = 0
     for table in schemas.TABLES:
         files = root.list_files(layout.raw_day(table, support_id, day))
-        root.delete_many([f for f in files if _is_temporary(f)])
-        for rel in (f for f in files if _is_manifest(f)):
+        root.delete_many([f for f in files if is_temporary(f)])
+        for rel in (f for f in files if layout.is_compaction_manifest(f)):
             merged, replaced = _read_manifest(root, rel)
             if merged in files:
                 root.delete_many(sorted(replaced))
@@ -137,19 +137,8 @@ def recover(root: Root, support_id: str, day: dt.date) -> int:
     return settled
 
 
-def _is_temporary(rel: str) -> bool:
-    name = posixpath.basename(rel)
-    return name.startswith(".") and ".tmp-" in name
-
-
-def _is_manifest(rel: str) -> bool:
-    name = posixpath.basename(rel)
-    return name.startswith(MANIFEST_PREFIX) and name.endswith(".json")
-
-
 def _read_manifest(root: Root, rel: str) -> tuple[str, set[str]]:
     """(merged part, replaced parts) of a manifest, as paths relative to the root."""
-    folder = posixpath.dirname(rel)
     body = json.loads(root.read_bytes(rel))
-    replaced = {posixpath.join(folder, posixpath.basename(name)) for name in body["replaced"]}
-    return posixpath.join(folder, posixpath.basename(body["merged"])), replaced
+    replaced = {layout.beside(rel, name) for name in body["replaced"]}
+    return layout.beside(rel, body["merged"]), replaced

@@ -235,14 +235,17 @@ def _existing_days(warehouse: Root, view: PrunedView, support_ids: Sequence[str]
     if not view.by_contract:
         folders = [view.folder]
     elif support_ids == ["*"]:
-        folders = [f"{view.folder}/{name}" for name in warehouse.list_dirs(view.folder)]
+        folders = [
+            layout.contract_folder(view.folder, layout.support_id_of_folder(name))
+            for name in warehouse.list_dirs(view.folder)
+        ]
     else:
-        folders = [f"{view.folder}/support_id={s}" for s in support_ids]
+        folders = [layout.contract_folder(view.folder, s) for s in support_ids]
     days: set[dt.date] = set()
     for folder in folders:
         for name in warehouse.list_dirs(folder):
             try:
-                days.add(dt.date.fromisoformat(name.removeprefix("day=")))
+                days.add(layout.day_of_folder(name))
             except ValueError:
                 continue
     return days

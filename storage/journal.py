@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage import layout
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
     forward = back = 0
     entries = warehouse.list_files(layout.JOURNAL)
     for rel in entries:  # an intent or marker whose own write was cut short
-        if posixpath.basename(rel).startswith("."):
+        if is_temporary(rel):
             warehouse.delete(rel)
-    entries = [rel for rel in entries if not posixpath.basename(rel).startswith(".")]
+    entries = [rel for rel in entries if not is_temporary(rel)]
     committed = {
         posixpath.basename(p).removesuffix(".committed")
         for p in entries

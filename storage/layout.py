@@ -1,5 +1,5 @@
-"""Where everything lives: the warehouse and delivery layout (the publication records' paths
-are in storage/publications.py, the locks' in storage/locks.py).
+"""Where everything lives: the warehouse and delivery layout. Every path the service stores
+or reads is made here (the aggregates' are used by storage/aggregates.py).
 
 Warehouse (a `Root`):
 
@@ -13,6 +13,10 @@ Warehouse (a `Root`):
     restricted/diag/<S>/<file name>                                    diagnostic bundles
     _state/terminals/<TMID>/<S>                                        which contract owns a TMID
     _state/journal/<batch>.intent.json | .committed                    landing transactions
+    _state/locks/<name>.lock                                           locks (storage/locks.py)
+    publications/support_id=<S>/day=<P>/part-<publication id>.parquet  one row per publication
+    expirations/support_id=<S>/part-<publication id>.parquet            one row per deleted file
+    late_uploads/support_id=<S>/day=<D>/part-<detection id>.parquet     uploads after publication
 
     <table>/support_id=_empty/...part-empty.parquet                   one empty file per table
 
@@ -36,16 +40,38 @@ LATE_UPLOADS = "late_uploads"  # the publication records' (storage/publications.
 INVALID_SUPPORT = "_invalid"  # quarantine partition for inbox folders that are no support ID
 
 
+# -- any table partitioned by contract and day -------------------------------------------
+def contract_folder(table_folder: str, support_id: str) -> str:
+    """A contract's folder of a table partitioned `support_id=<S>/...`."""
+    return f"{table_folder}/support_id={support_id}"
+
+
+def contract_day_folder(table_folder: str, support_id: str, day: dt.date) -> str:
+    """A (contract, day) folder of a table partitioned `support_id=<S>/day=<D>/...`."""
+    return f"{contract_folder(table_folder, support_id)}/day={day.isoformat()}"
+
+
+def support_id_of_folder(folder_name: str) -> str:
+    """`support_id=<S>` (a folder's own name) -> `<S>`."""
+    return folder_name.removeprefix("support_id=")
+
+
+def day_of_folder(folder_name: str) -> dt.date:
+    """`day=<D>` (a folder's own name) -> the date `<D>`."""
+    return dt.date.fromisoformat(folder_name.removeprefix("day="))
+
+
+# -- raw store ---------------------------------------------------------------------------
 def raw_partition(table: str, support_id: str, day: dt.date, tmid: str) -> str:
-    return f"raw/{table}/support_id={support_id}/day={day.isoformat()}/tmid={tmid}"
+    return f"{raw_day(table, support_id, day)}/tmid={tmid}"
 
 
 def raw_day(table: str, support_id: str, day: dt.date) -> str:
-    return f"raw/{table}/support_id={support_id}/day={day.isoformat()}"
+    return contract_day_folder(raw_table(table), support_id, day)
 
 
 def raw_contract(table: str, support_id: str) -> str:
-    return f"raw/{table}/support_id={support_id}"
+    return contract_folder(raw_table(table), support_id)
 
 
 def raw_part(table: str, support_id: str, day: dt.date, tmid: str, batch_id: str) -> str:
@@ -53,7 +79,7 @@ def raw_part(table: str, support_id: str, day: dt.date, tmid: str, batch_id: str
 
 
 def quarantine_part(support_id: str, day: dt.date, batch_id: str) -> str:
-    return f"quarantine/support_id={support_id}/day={day.isoformat()}/part-{batch_id}.parquet"
+    return f"{quarantine_day(support_id, day)}/part-{batch_id}.parquet"
 
 
 def quarantine_blob(support_id: str, day: dt.date, batch_id: str, name: str) -> str:
@@ -61,13 +87,11 @@ def quarantine_blob(support_id: str, day: dt.date, batch_id: str, name: str) -> 
     `storage/blobs.py`), named by a digest of its inbox path: never by the path itself,
     which the inbox's writer chose."""
     digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:32]
-    return (
-        f"quarantine/support_id={support_id}/day={day.isoformat()}/blobs-{batch_id}/{digest}.blob"
-    )
+    return f"{quarantine_day(support_id, day)}/blobs-{batch_id}/{digest}.blob"
 
 
 def landing_log_day(day: dt.date) -> str:
-    return f"landing_log/day={day.isoformat()}"
+    return f"{LANDING_LOG}/day={day.isoformat()}"
 
 
 def landing_log_part(day: dt.date, batch_id: str) -> str:
@@ -75,11 +99,21 @@ def landing_log_part(day: dt.date, batch_id: str) -> str:
 
 
 def diag_bundle(support_id: str, name: str) -> str:
-    return f"restricted/diag/{support_id}/{name}"
+    return f"{diag_folder(support_id)}/{name}"
 
 
 def diag_folder(support_id: str) -> str:
-    return f"restricted/diag/{support_id}"
+    return f"{DIAG_ROOT}/{support_id}"
+
+
+def diag_bundle_of_inbox_file(support_id: str, inbox_path: str) -> str:
+    """Where a diagnostic bundle of the inbox is kept: under its own file name."""
+    return diag_bundle(support_id, posixpath.basename(inbox_path))
+
+
+def diag_hand_over(support_id: str, name: str) -> str:
+    """Where a collected bundle goes in support's own root: `<S>/<inbox file name>`."""
+    return f"{support_id}/{name}"
 
 
 TERMINALS = "_state/terminals"
@@ -87,6 +121,12 @@ TERMINALS = "_state/terminals"
 
 def terminal_owner_marker(tmid: str, support_id: str) -> str:
     return f"{TERMINALS}/{tmid}/{support_id}"
+
+
+def terminal_owner_of_marker(rel: str) -> tuple[str, str]:
+    """`terminal_owner_marker(tmid, support_id)` -> (tmid, support_id)."""
+    tmid, support_id = rel.split("/")[-2:]
+    return tmid, support_id
 
 
 JOURNAL = "_state/journal"
@@ -114,6 +154,12 @@ def empty_anchor(table: str) -> str:
         return quarantine_part(EMPTY_SUPPORT, _EMPTY_DAY, "empty")
     if table == "landing_log":
         return landing_log_part(_EMPTY_DAY, "empty")
+    if table == PUBLICATIONS:
+        return publication_part(EMPTY_SUPPORT, _EMPTY_DAY, "empty")
+    if table == EXPIRATIONS:
+        return expiration_part(EMPTY_SUPPORT, "empty")
+    if table == LATE_UPLOADS:
+        return late_uploads_part(EMPTY_SUPPORT, _EMPTY_DAY, "empty")
     raise ValueError(f"no empty anchor for {table!r}")
 
 
@@ -134,13 +180,100 @@ def hive_value(rel: str, key: str) -> str | None:
     return None
 
 
+def part_folder(rel: str) -> str:
+    """The folder a part file (or a compaction manifest) is in."""
+    return posixpath.dirname(rel)
+
+
+def beside(rel: str, name: str) -> str:
+    """The file named `name` (only its last part counts) in the folder of `rel`."""
+    return posixpath.join(posixpath.dirname(rel), posixpath.basename(name))
+
+
+# -- raw compaction (storage/compaction.py) ----------------------------------------------
+COMPACTION_MANIFEST_PREFIX = "compact-"
+
+
+def compaction_part(folder: str, compaction_id: str) -> str:
+    """The merged part a compaction writes in a terminal-day folder."""
+    return f"{folder}/part-{compaction_id}.parquet"
+
+
+def compaction_manifest(folder: str, compaction_id: str) -> str:
+    return f"{folder}/{COMPACTION_MANIFEST_PREFIX}{compaction_id}.json"
+
+
+def is_compaction_manifest(rel: str) -> bool:
+    name = posixpath.basename(rel)
+    return name.startswith(COMPACTION_MANIFEST_PREFIX) and name.endswith(".json")
+
+
+# -- locks (storage/locks.py) ------------------------------------------------------------
+LOCKS = "_state/locks"
+
+
+def lock_file(name: str) -> str:
+    """The file (local) or lease object (S3) of lock `name`; see storage/locks.py."""
+    return f"{LOCKS}/{name}.lock"
+
+
+# -- publication records (storage/publications.py) ---------------------------------------
+PUBLICATIONS = "publications"
+EXPIRATIONS = "expirations"
+RECORD_TABLES = (PUBLICATIONS, LATE_UPLOADS, EXPIRATIONS)
+
+
+def publications_folder(support_id: str | None = None) -> str:
+    """Every publication record, or one contract's."""
+    return contract_folder(PUBLICATIONS, support_id) if support_id else PUBLICATIONS
+
+
+def publication_part(support_id: str, day: dt.date, publication_id: str) -> str:
+    """`day`: the Japan date of publication."""
+    return f"{contract_day_folder(PUBLICATIONS, support_id, day)}/part-{publication_id}.parquet"
+
+
+def expiration_part(support_id: str, publication_id: str) -> str:
+    return f"{contract_folder(EXPIRATIONS, support_id)}/part-{publication_id}.parquet"
+
+
+def late_uploads_day(support_id: str, day: dt.date) -> str:
+    return contract_day_folder(LATE_UPLOADS, support_id, day)
+
+
+def late_uploads_part(support_id: str, day: dt.date, detection_id: str) -> str:
+    return f"{late_uploads_day(support_id, day)}/part-{detection_id}.parquet"
+
+
+# -- notices (storage/notices.py) --------------------------------------------------------
+def outbox_notice(folder: str, notice_id: str) -> str:
+    """A notice's e-mail file in the outbox folder (`""`: the root itself)."""
+    name = f"{notice_id}.eml"
+    return f"{folder}/{name}" if folder else name
+
+
 # -- inbox -------------------------------------------------------------------------------
 DIAG_FOLDER = "diag"
 
 
 # -- delivery ----------------------------------------------------------------------------
+# A deliverable is written in the staging folder and renamed into place, so a customer's
+# folder only ever holds finished files (see `storage/deliverable_files.py`).
+DELIVERY_STAGING = ".staging"
+
+
 def delivery_folder(support_id: str) -> str:
     return f"it360-log/{support_id}"
+
+
+def deliverable(support_id: str, file_name: str) -> str:
+    """A deliverable's path in the delivery root."""
+    return f"{delivery_folder(support_id)}/{file_name}"
+
+
+def daily_file_name(day: dt.date) -> str:
+    """The daily file of service day `day`: `<D>.zip`."""
+    return f"{day.isoformat()}.zip"
 
 
 # -- dashboard aggregates (90 days) ------------------------------------------------------
@@ -175,11 +308,11 @@ def agg_table(name: str) -> str:
 
 
 def agg_contract(name: str, support_id: str) -> str:
-    return f"agg/{name}/support_id={support_id}"
+    return contract_folder(agg_table(name), support_id)
 
 
 def agg_day(name: str, support_id: str, day: dt.date) -> str:
-    return f"agg/{name}/support_id={support_id}/day={day.isoformat()}"
+    return contract_day_folder(agg_table(name), support_id, day)
 
 
 def agg_part(name: str, support_id: str, day: dt.date, build_id: str) -> str:
@@ -223,11 +356,11 @@ def raw_table(table: str) -> str:
 
 
 def quarantine_contract(support_id: str) -> str:
-    return f"quarantine/support_id={support_id}"
+    return contract_folder(QUARANTINE, support_id)
 
 
 def quarantine_day(support_id: str, day: dt.date) -> str:
-    return f"quarantine/support_id={support_id}/day={day.isoformat()}"
+    return contract_day_folder(QUARANTINE, support_id, day)
 
 
 DIAG_ROOT = "restricted/diag"
@@ -240,4 +373,4 @@ def inbox_folder(support_id: str) -> str:
 
 def daily_file(support_id: str, day: dt.date) -> str:
     """A contract's daily file of service day `day`, in the delivery root."""
-    return f"{delivery_folder(support_id)}/{day.isoformat()}.zip"
+    return deliverable(support_id, daily_file_name(day))

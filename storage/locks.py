@@ -32,6 +32,7 @@ a creator also reads the lease back to confirm its token.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import fcntl
 import json
 import logging
@@ -43,11 +44,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 
+from storage import layout
 from storage.roots import Root, retrying
 
 log = logging.getLogger(__name__)
 
-LOCKS = "_state/locks"
+LOCKS = layout.LOCKS
+LANDING = "landing"
 DEFAULT_WAIT_SECONDS = 600.0
 DEFAULT_LEASE_SECONDS = 120.0
 _NAME_RE = re.compile(r"[A-Za-z0-9_.=-]+(/[A-Za-z0-9_.=-]+)*")
@@ -65,7 +68,12 @@ def lock_path(name: str) -> str:
     """The lock's file or object, relative to its root."""
     if not _NAME_RE.fullmatch(name) or ".." in name.split("/"):
         raise ValueError(f"bad lock name {name!r}")
-    return f"{LOCKS}/{name}.lock"
+    return layout.lock_file(name)
+
+
+def daily_file(support_id: str, day: dt.date) -> str:
+    """The lock of one contract's daily file of service day `day`."""
+    return f"daily/{support_id}/{day.isoformat()}"
 
 
 def wait_seconds_setting() -> float:

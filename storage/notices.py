@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Protocol
 
+from storage import layout
 from storage.roots import Root
 
 FROM_ADDRESS = "it360-noreply@example.co.jp"
@@ -58,7 +59,7 @@ class OutboxSender:
         self.folder = folder
 
     def send(self, notice: Notice) -> str:
-        rel = f"{self.folder}/{notice.notice_id}.eml" if self.folder else f"{notice.notice_id}.eml"
+        rel = layout.outbox_notice(self.folder, notice.notice_id)
         self.root.write_bytes(rel, bytes(notice.message()))
         return self.root.url(rel)
 

@@ -1,22 +1,21 @@
 """Publication records: what was handed to which customer, when, and what it held.
 
-    publications/support_id=<S>/day=<P>/part-<publication id>.parquet   one row per publication
-    expirations/support_id=<S>/part-<publication id>.parquet             one row per deleted file
-    late_uploads/support_id=<S>/day=<D>/part-<detection id>.parquet      uploads after publication
-
-P is the Japan date of publication. Operators query them through `sql/views.sql`.
+Three tables (their paths: `storage/layout.py`): publications (one row per publication, by the
+Japan date of publication), expirations (one row per deleted file) and late uploads (uploads
+that landed after their day's daily file). Operators query them through `sql/views.sql`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from dataclasses import dataclass
 
 import pyarrow as pa
 
 from storage import layout, parquet
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
 UTC_MS = pa.timestamp("ms", tz="UTC")
 
@@ -83,12 +82,6 @@ class Publication:
     request: str
 
 
-def _publication_part(support_id: str, day: dt.date, publication_id: str) -> str:
-    return (
-        f"publications/support_id={support_id}/day={day.isoformat()}/part-{publication_id}.parquet"
-    )
-
-
 def record_publication(warehouse: Root, pub: Publication, japan_day: dt.date) -> None:
     row = {name: getattr(pub, name) for name in PUBLICATION.names}
     for name in ("service_days", "days_without_data"):
@@ -96,7 +89,7 @@ def record_publication(warehouse: Root, pub: Publication, japan_day: dt.date) ->
     row["upload_keys"] = json.dumps(row["upload_keys"])
     table = pa.Table.from_pylist([row], schema=PUBLICATION)
     parquet.write_table(
-        warehouse, _publication_part(pub.support_id, japan_day, pub.publication_id), table
+        warehouse, layout.publication_part(pub.support_id, japan_day, pub.publication_id), table
     )
 
 
@@ -109,14 +102,13 @@ def latest_daily_publication(warehouse: Root, support_id: str, day: dt.date) -> 
     """The newest publication record of a contract's daily file `<D>.zip`, None if never
     published (the same records `assets/deliverables.published_daily` reads)."""
     pubs = all_publications(warehouse, support_id)
-    name = f"{day.isoformat()}.zip"
+    name = layout.daily_file_name(day)
     rows = [row for row in pubs.to_pylist() if row["kind"] == "daily" and row["file_name"] == name]
     return max(rows, key=lambda row: row["published_at"]) if rows else None
 
 
 def all_publications(warehouse: Root, support_id: str | None = None) -> pa.Table:
-    top = f"publications/support_id={support_id}" if support_id else "publications"
-    parts = parquet.part_files(warehouse, top)
+    parts = parquet.part_files(warehouse, layout.publications_folder(support_id))
     return parquet.read_tables(warehouse, parts, PUBLICATION)
 
 
@@ -134,12 +126,11 @@ def record_expiration(
         ],
         schema=EXPIRATION,
     )
-    rel = f"expirations/support_id={support_id}/part-{publication_id}.parquet"
-    parquet.write_table(warehouse, rel, table)
+    parquet.write_table(warehouse, layout.expiration_part(support_id, publication_id), table)
 
 
 def expired_ids(warehouse: Root) -> set[str]:
-    parts = parquet.part_files(warehouse, "expirations")
+    parts = parquet.part_files(warehouse, layout.EXPIRATIONS)
     table = parquet.read_tables(warehouse, parts, EXPIRATION, ["publication_id"])
     return set(table["publication_id"].to_pylist())
 
@@ -163,13 +154,12 @@ def record_late_uploads(
         }
         for k in keys
     ]
-    rel = f"late_uploads/support_id={support_id}/day={day.isoformat()}/part-{detection_id}.parquet"
+    rel = layout.late_uploads_part(support_id, day, detection_id)
     parquet.write_table(warehouse, rel, pa.Table.from_pylist(rows, schema=LATE_UPLOAD))
 
 
 def late_upload_keys(warehouse: Root, support_id: str, day: dt.date) -> set[str]:
-    top = f"late_uploads/support_id={support_id}/day={day.isoformat()}"
-    parts = parquet.part_files(warehouse, top)
+    parts = parquet.part_files(warehouse, layout.late_uploads_day(support_id, day))
     return set(
         parquet.read_tables(warehouse, parts, LATE_UPLOAD, ["upload_key"])["upload_key"].to_pylist()
     )
@@ -177,10 +167,26 @@ def late_upload_keys(warehouse: Root, support_id: str, day: dt.date) -> set[str]
 
 def ensure_anchors(warehouse: Root) -> None:
     """Empty files so the operator views bind before anything was published."""
-    empty = layout.EMPTY_SUPPORT
     anchors = {
-        _publication_part(empty, dt.date(1970, 1, 1), "empty"): PUBLICATION,
-        f"expirations/support_id={empty}/part-empty.parquet": EXPIRATION,
-        f"late_uploads/support_id={empty}/day=1970-01-01/part-empty.parquet": LATE_UPLOAD,
+        layout.empty_anchor(layout.PUBLICATIONS): PUBLICATION,
+        layout.empty_anchor(layout.EXPIRATIONS): EXPIRATION,
+        layout.empty_anchor(layout.LATE_UPLOADS): LATE_UPLOAD,
     }
     parquet.ensure_empty_tables(warehouse, anchors)
+
+
+def delete_stale_temporaries(warehouse: Root, older_than_seconds: float = 86_400) -> int:
+    """Drop the hidden temporaries (local roots only: an unfinished S3 upload is never stored)
+    that a writer of a publication record killed midway left beside it, once old enough that
+    no running writer can still own them. Returns how many."""
+    if not warehouse.is_local:
+        return 0
+    cutoff = time.time() - older_than_seconds
+    doomed = [
+        rel
+        for top in layout.RECORD_TABLES
+        for rel in warehouse.list_files(top)
+        if is_temporary(rel) and warehouse.modified(rel) < cutoff
+    ]
+    warehouse.delete_many(doomed)
+    return len(doomed)

@@ -122,6 +122,29 @@ def _retried(method: Callable[..., T]) -> Callable[..., T]:
     return wrapper
 
 
+# -- temporary names ---------------------------------------------------------------------
+# A local write goes to a hidden `.<name>.tmp-<random>` beside (or in a staging folder for)
+# its target and is renamed into place; these three functions are the one place that naming
+# rule lives, so every sweep of killed writers' leftovers matches exactly what writers make.
+
+
+def temporary_prefix(name: str) -> str:
+    """The start of every temporary name a writer of file `name` uses."""
+    return f".{name}.tmp-"
+
+
+def temporary_name(name: str) -> str:
+    """A fresh temporary name for one write of file `name` (unique per write)."""
+    return f"{temporary_prefix(name)}{uuid.uuid4().hex}"
+
+
+def is_temporary(name: str) -> bool:
+    """Whether a file name, or the last part of a `/`-separated path, is a writer's
+    temporary (see `temporary_name`): an unfinished write, never a stored file."""
+    base = posixpath.basename(name)
+    return base.startswith(".") and ".tmp-" in base
+
+
 # Threads for many small local operations at once (deletes, and landing's part writes):
 # each mostly waits on the filesystem, so they overlap well even on two cores.
 IO_THREADS = 16
@@ -285,7 +308,7 @@ class Root:
         os.makedirs(folder, exist_ok=True)
         tmp_folder = self.full(staging) if staging else folder
         os.makedirs(tmp_folder, exist_ok=True)
-        tmp = os.path.join(tmp_folder, f".{os.path.basename(full)}.tmp-{uuid.uuid4().hex}")
+        tmp = os.path.join(tmp_folder, temporary_name(os.path.basename(full)))
         try:
             with open(tmp, "wb") as out:
                 yield out
@@ -333,7 +356,7 @@ class Root:
         if not self.is_local:
             return
         folder = self.full(staging) if staging else os.path.dirname(self.full(rel))
-        prefix = f".{os.path.basename(self.full(rel))}.tmp-"
+        prefix = temporary_prefix(os.path.basename(self.full(rel)))
         with contextlib.suppress(FileNotFoundError):
             for name in os.listdir(folder):
                 if name.startswith(prefix):
@@ -350,7 +373,7 @@ class Root:
         removed = 0
         with contextlib.suppress(FileNotFoundError):
             for entry in os.scandir(folder):
-                if ".tmp-" in entry.name and entry.stat().st_mtime < cutoff:
+                if is_temporary(entry.name) and entry.stat().st_mtime < cutoff:
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(entry.path)
                         removed += 1

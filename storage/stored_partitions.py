@@ -7,11 +7,10 @@ diagnostic bundle); the empty schema anchors (`support_id=_empty`) are never lis
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 from dataclasses import dataclass
 
 from storage import layout
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
 
 @dataclass(frozen=True)
@@ -24,16 +23,15 @@ class Partition:
 def _day_partitions(wh: Root, table_folder: str, keep_invalid: bool = False) -> list[Partition]:
     found = []
     for support_folder in wh.list_dirs(table_folder):
-        support_id = support_folder.removeprefix("support_id=")
+        support_id = layout.support_id_of_folder(support_folder)
         if support_id == layout.EMPTY_SUPPORT:
             continue
         if not layout.is_contract_partition(support_id) and not keep_invalid:
             continue
-        for day_folder in wh.list_dirs(f"{table_folder}/{support_folder}"):
-            day = dt.date.fromisoformat(day_folder.removeprefix("day="))
-            found.append(
-                Partition(f"{table_folder}/{support_folder}/{day_folder}", support_id, day)
-            )
+        for day_folder in wh.list_dirs(layout.contract_folder(table_folder, support_id)):
+            day = layout.day_of_folder(day_folder)
+            rel = layout.contract_day_folder(table_folder, support_id, day)
+            found.append(Partition(rel, support_id, day))
     return found
 
 
@@ -50,17 +48,18 @@ def raw_partitions(wh: Root) -> list[Partition]:
 def landing_log_partitions(wh: Root) -> list[Partition]:
     """Every service day's landing-log folder (the fates of that day's inbox files, every
     contract together); the schema anchor's folder is not one."""
-    anchor_folder = posixpath.dirname(layout.empty_anchor("landing_log"))
+    anchor_folder = layout.part_folder(layout.empty_anchor(layout.LANDING_LOG))
+    days = [layout.day_of_folder(folder) for folder in wh.list_dirs(layout.LANDING_LOG)]
     return [
-        Partition(f"landing_log/{folder}", "*", dt.date.fromisoformat(folder.removeprefix("day=")))
-        for folder in wh.list_dirs("landing_log")
-        if f"landing_log/{folder}" != anchor_folder
+        Partition(layout.landing_log_day(day), "*", day)
+        for day in days
+        if layout.landing_log_day(day) != anchor_folder
     ]
 
 
 def quarantine_partitions(wh: Root) -> list[Partition]:
     """Every (contract, day quarantined) folder, the `_invalid` folder's included."""
-    return _day_partitions(wh, "quarantine", keep_invalid=True)
+    return _day_partitions(wh, layout.QUARANTINE, keep_invalid=True)
 
 
 def diag_bundles(wh: Root) -> list[tuple[str, dt.datetime]]:
@@ -73,7 +72,7 @@ def diag_bundles(wh: Root) -> list[tuple[str, dt.datetime]]:
     bundles = []
     for path, info in sorted(found.items()):
         rel = wh.rel(path)
-        if ".tmp-" in rel:
+        if is_temporary(rel):
             continue
         stamp = info.get("mtime") or info.get("LastModified") or info.get("created")
         seconds = stamp.timestamp() if hasattr(stamp, "timestamp") else float(stamp)

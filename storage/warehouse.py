@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from storage import aggregates, compaction, layout, parquet, publications, schemas
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
 
 def landed_by_terminal(warehouse: Root, day: dt.date) -> dict[tuple[str, str], dict[str, str]]:
@@ -37,7 +37,7 @@ def terminal_owners(warehouse: Root) -> dict[str, str]:
     """tmid -> the contract that first landed it."""
     owners: dict[str, str] = {}
     for rel in warehouse.list_files(layout.TERMINALS):
-        tmid, support_id = rel.split("/")[-2:]
+        tmid, support_id = layout.terminal_owner_of_marker(rel)
         owners.setdefault(tmid, support_id)
     return owners
 
@@ -56,13 +56,17 @@ def read_raw_day(
 
 def raw_support_ids(warehouse: Root) -> list[str]:
     return [
-        d.removeprefix("support_id=")
-        for d in warehouse.list_dirs("raw/uploads")
+        layout.support_id_of_folder(d)
+        for d in warehouse.list_dirs(layout.raw_table("uploads"))
         if layout.is_contract_partition(d)
     ]
 
 
-ANCHORED = {**schemas.TABLES, "quarantine": schemas.QUARANTINE, "landing_log": schemas.LANDING_LOG}
+ANCHORED = {
+    **schemas.TABLES,
+    layout.QUARANTINE: schemas.QUARANTINE,
+    layout.LANDING_LOG: schemas.LANDING_LOG,
+}
 
 
 def ensure_schema_anchors(warehouse: Root) -> None:
@@ -124,7 +128,7 @@ def diag_bundle_files(
     found = []
     for rel in sorted(warehouse.list_files(layout.diag_folder(support_id))):
         name = posixpath.basename(rel)
-        if ".tmp-" in name or (tmid is not None and _bundle_tmid(name) != tmid):
+        if is_temporary(name) or (tmid is not None and _bundle_tmid(name) != tmid):
             continue
         found.append((rel, name))
     return found

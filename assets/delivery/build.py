@@ -10,14 +10,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import posixpath
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from storage import layout, locks, publications, upload_bytes
+from storage import deliverable_files, layout, publications, upload_bytes
 from storage.contracts import Contract
 from storage.notices import Notice, Sender
 from storage.roots import Root
@@ -29,7 +27,6 @@ from transforms.zipbuild import PlannedEntry, PlannedFile, ZipSummary, build_zip
 KEEP_DAYS = 30
 RETAINED_DAYS = 365
 MAX_SPOT_DAYS = 30
-STAGING = ".staging"
 # The uploads columns a plan needs (`_planned`), in the order it takes them.
 _PLAN = ["tmid", "upload_key", "sent15", "upload_id", "computer"]
 
@@ -86,7 +83,7 @@ def daily_file(
         roots,
         contract,
         "daily",
-        f"{day.isoformat()}.zip",
+        layout.daily_file_name(day),
         plan_entries(files),
         [day],
         [],
@@ -130,19 +127,14 @@ def publish_daily_files(
             " be on their way, and a published file is never rewritten"
         )
     publications.ensure_anchors(roots.warehouse)
-    clean_staging(roots.delivery)
-    clean_record_temporaries(roots.warehouse)
+    deliverable_files.clean_staging(roots.delivery)
+    publications.delete_stale_temporaries(roots.warehouse)
     run = DailyRun()
     for contract in contracts:
         if not contract.daily_option:
             continue
         sid = contract.support_id
-        with locks.hold(
-            roots.warehouse,
-            f"daily/{sid}/{day.isoformat()}",
-            purpose=f"daily file {sid} {day}",
-            notify=log,
-        ):
+        with deliverable_files.daily_file_lock(roots.warehouse, sid, day, log):
             if published_daily(roots, sid, day).num_rows > 0 and not republish:
                 run.already_published.append(sid)
                 late_keys = detect_late_uploads(roots, sid, day, now)
@@ -163,7 +155,7 @@ def published_daily(roots: Roots, support_id: str, day: dt.date) -> pa.Table:
     """Publication records of the daily file of a day (newest last)."""
     pubs = publications.all_publications(roots.warehouse, support_id)
     mask = [
-        k == "daily" and n == f"{day.isoformat()}.zip"
+        k == "daily" and n == layout.daily_file_name(day)
         for k, n in zip(pubs["kind"].to_pylist(), pubs["file_name"].to_pylist(), strict=True)
     ]
     return pubs.filter(pa.array(mask, pa.bool_())).sort_by("published_at")
@@ -296,7 +288,7 @@ def expire(roots: Roots, now: dt.datetime) -> list[str]:
         if pub["publication_id"] in done or pub["expires_at"] > now:
             continue
         if _still_current(pubs, pub):
-            roots.delivery.delete(pub["path"])
+            deliverable_files.delete_deliverable(roots.delivery, pub["path"])
             deleted.append(pub["path"])
         publications.record_expiration(
             roots.warehouse, pub["publication_id"], pub["support_id"], pub["path"], now
@@ -356,7 +348,7 @@ def _publish(
     lets later runs find uploads that landed after publication. `partitions`: the (day, tmid)
     partitions in the order the entries need them (so each is read while the one before is
     written), worked out from `entries` when it is a list."""
-    rel = f"{layout.delivery_folder(contract.support_id)}/{file_name}"
+    rel = layout.deliverable(contract.support_id, file_name)
     if partitions is None:
         planned = entries if isinstance(entries, list) else []  # never consume a generator
         partitions = list(dict.fromkeys(e.ref[:2] for e in planned if not e.is_folder))
@@ -391,37 +383,13 @@ def _publish(
     return Built(pub, roots.delivery.url(rel), notified=bool(contract.notify_to))
 
 
-def clean_staging(delivery: Root) -> int:
-    """Drop temporaries of writers killed more than a day ago (none can still be running)."""
-    return delivery.delete_stale_temporaries(STAGING, older_than_seconds=86_400)
-
-
-RECORD_TABLES = ("publications", "late_uploads", "expirations")
-
-
-def clean_record_temporaries(wh: Root, older_than_seconds: float = 86_400) -> int:
-    """Drop the hidden temporaries (`.<part>.tmp-*`, local roots only: an unfinished S3 upload
-    is never stored) that a writer of a publication record killed midway left beside it."""
-    if not wh.is_local:
-        return 0
-    cutoff = time.time() - older_than_seconds
-    doomed = [
-        rel
-        for top in RECORD_TABLES
-        for rel in wh.list_files(top)
-        if posixpath.basename(rel).startswith(".") and ".tmp-" in rel and wh.modified(rel) < cutoff
-    ]
-    wh.delete_many(doomed)
-    return len(doomed)
-
-
 def _write_zip(
     delivery: Root,
     rel: str,
     entries: Iterable[PlannedEntry],
     fetch: Callable[[object], bytes | memoryview],
 ) -> ZipSummary:
-    with delivery.open_write(rel, staging=STAGING) as sink:
+    with deliverable_files.open_deliverable(delivery, rel) as sink:
         return build_zip(sink, entries, fetch)
 
 

@@ -10,6 +10,7 @@ from assets.op_jobs import op_job
 from assets.partitions import service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
 from assets.retries import BUILD_RETRY, STORAGE_RETRY
+from storage import deliverable_files
 from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
@@ -171,7 +172,7 @@ def spot_1_year_op(
     """`<TMID>_AllData_<P>.zip`: a year of one terminal, checked against its computer name."""
     contract = _refused(lambda: storage.contract(config.support_id))
     provided = dt.date.fromisoformat(config.provided_day) if config.provided_day else None
-    deliverables.clean_staging(storage.delivery_root())
+    deliverable_files.clean_staging(storage.delivery_root())
     built = _refused(
         lambda: deliverables.spot_1_year(
             _roots(storage),

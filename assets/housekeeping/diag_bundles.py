@@ -15,7 +15,7 @@ import dagster as dg
 from assets.op_jobs import op_job
 from assets.resources import ServiceStorage
 from assets.retries import STORAGE_RETRY
-from storage import blobs, warehouse
+from storage import diag_hand_over, warehouse
 from storage.roots import Root
 from transforms.names import is_contract_id
 
@@ -31,7 +31,7 @@ def _refusal(storage: ServiceStorage, config: CollectConfig) -> str | None:
         return f"{config.support_id!r} is not a support ID"
     if config.support_id not in storage.contract_ids():
         return f"support_id {config.support_id!r} is not a contract of {storage.contracts}"
-    to = Root(config.to).url()
+    to = Root(config.to)
     for name, root in (
         ("the delivery root", storage.delivery_root()),
         ("the warehouse", storage.warehouse_root()),
@@ -39,13 +39,9 @@ def _refusal(storage: ServiceStorage, config: CollectConfig) -> str | None:
     ):
         # The customer's deliverables, the service's own store or the agents' inbox: a
         # decrypted bundle in any of them would leave the restricted area.
-        if _inside(to, root.url()) or _inside(root.url(), to):
+        if diag_hand_over.overlaps(to, root):
             return f"`to` ({config.to}) overlaps {name} ({root.url()})"
     return None
-
-
-def _inside(path: str, folder: str) -> bool:
-    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
 @dg.op(name="collect_diag_bundles", retry_policy=STORAGE_RETRY)
@@ -67,14 +63,10 @@ def collect_diag_bundles_op(
         )
     written, size = [], 0
     for rel, name in pending:
-        target = f"{config.support_id}/{name}"
-        with to.open_write(target) as out:
-            for chunk in blobs.read_blob(wh, rel):
-                out.write(chunk)
-                size += len(chunk)
-        wh.delete(rel)
-        context.log.info(f"collected {rel} -> {to.url(target)}")
-        written.append(to.url(target))
+        handed = diag_hand_over.hand_over(wh, rel, to, config.support_id, name)
+        size += handed.size
+        context.log.info(f"collected {rel} -> {handed.url}")
+        written.append(handed.url)
     return dg.Output(
         None,
         metadata={

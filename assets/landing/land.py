@@ -11,7 +11,7 @@ import hashlib
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -25,8 +25,8 @@ from assets.landing.work import (
     restrict,
     split_shares,
 )
-from storage import blobs, journal, layout, locks, parquet, schemas, warehouse
-from storage.roots import IO_THREADS, Root
+from storage import journal, landing_batch, layout, locks, schemas, warehouse
+from storage.roots import Root
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
     Fate,
@@ -118,7 +118,7 @@ def land_day(
     for N's outcome, so the workers never stand idle between batches.
     """
     # One landing at a time per warehouse, whoever starts it (see storage/locks.py).
-    with locks.hold(wh, "landing", purpose=f"landing {day}", notify=progress):
+    with locks.hold(wh, locks.LANDING, purpose=f"landing {day}", notify=progress):
         warehouse.ensure_schema_anchors(wh)
         report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
         listing = list_inbox(inbox)
@@ -410,90 +410,28 @@ def batch_id_of(day: dt.date, batch: list[InboxEntry], at: dt.datetime) -> str:
 
 def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
     batch_id, at = triaged.batch_id, triaged.at
-    with _WriteWaves() as waves:
-        writes: list[tuple[str, Callable[[], None]]] = []
-
-        def add(rel: str, write: Callable[[], None]) -> None:
-            writes.append((rel, waves.in_background(write)))
-
-        # Records and rejects before uploads: the uploads part is what makes a key count as
-        # landed, so an upload never shows without its records.
-        for rel, data in [*triaged.parts["records"], *triaged.parts["rejects"]]:
-            add(rel, lambda r=rel, d=data: parquet.write_file(wh, r, d))
-        waves.next_wave()
-        for rel, data in triaged.parts["uploads"]:
-            add(rel, lambda r=rel, d=data: parquet.write_file(wh, r, d))
-        q_day = service_day_of_instant(at)
-        for support_id, items in _by_support(triaged.quarantined).items():
-            rel = layout.quarantine_part(support_id, q_day, batch_id)
-            table = _quarantine_table(items, support_id, q_day, batch_id, at)
-            add(rel, lambda r=rel, t=table: parquet.write_table(wh, r, t))
-        for item in triaged.quarantined:
-            if item.data is None:
-                support_id = _support_or_invalid(item.support_id)
-                blob = layout.quarantine_blob(support_id, q_day, batch_id, item.path)
-                add(blob, lambda i=item, b=blob: blobs.copy_into_blob(inbox, i.path, wh, b))
-        for fate in triaged.fates:
-            if fate.outcome == "diag":
-                target = layout.diag_bundle(fate.support_id, fate.path.rsplit("/", 1)[-1])
-                add(target, lambda f=fate, t=target: blobs.copy_into_blob(inbox, f.path, wh, t))
-        for tmid, support_id in triaged.new_owners.items():
-            marker = layout.terminal_owner_marker(tmid, support_id)
-            add(marker, lambda m=marker: wh.write_bytes(m, b""))
-        # The last write waits for all the others, so the journal's commit marker follows them.
-        log = _landing_log(triaged.fates, day, batch_id, at)
-        rel = layout.landing_log_part(day, batch_id)
-        writes.append((rel, waves.after_all(lambda: parquet.write_table(wh, rel, log))))
-        journal.run_batch(wh, inbox, batch_id, writes, [e.path for e in triaged.entries])
-
-
-class _WriteWaves:
-    """A batch's writes on threads: each file still appears whole (atomic writes), but
-    hundreds of small files do not wait on each other's fsync. A write submitted after
-    `next_wave()` starts only once every earlier write has finished."""
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(IO_THREADS)
-        self._running: list[Future] = []
-        self._new_wave = False
-
-    def in_background(self, write: Callable[[], None]) -> Callable[[], None]:
-        """The journal's writer for `write`: starts it on a thread and returns at once."""
-        wave_start, self._new_wave = self._new_wave, False
-
-        def start() -> None:
-            if wave_start:
-                self.wait()
-            self._running.append(self._pool.submit(write))
-
-        return start
-
-    def next_wave(self) -> None:
-        self._new_wave = True
-
-    def after_all(self, write: Callable[[], None]) -> Callable[[], None]:
-        """The journal's writer for `write`: waits for every earlier write, then writes."""
-
-        def run() -> None:
-            self.wait()
-            write()
-
-        return run
-
-    def wait(self) -> None:
-        """Wait for every started write; raise the first failure."""
-        running, self._running = self._running, []
-        failures = [f.exception() for f in running]
-        for failure in failures:
-            if failure is not None:
-                raise failure
-
-    def __enter__(self) -> _WriteWaves:
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        # Also on failure: no write may still be running once the batch has given up.
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    q_day = service_day_of_instant(at)
+    quarantine = {
+        support_id: _quarantine_table(items, support_id, q_day, batch_id, at)
+        for support_id, items in _by_support(triaged.quarantined).items()
+    }
+    files = landing_batch.BatchFiles(
+        batch_id=batch_id,
+        day=day,
+        quarantine_day=q_day,
+        parts=triaged.parts,
+        quarantine=quarantine,
+        quarantine_blobs=[
+            (_support_or_invalid(item.support_id), item.path)
+            for item in triaged.quarantined
+            if item.data is None
+        ],
+        diag_bundles=[(f.support_id, f.path) for f in triaged.fates if f.outcome == "diag"],
+        new_owners=triaged.new_owners,
+        landing_log=_landing_log(triaged.fates, day, batch_id, at),
+        consumed=[e.path for e in triaged.entries],
+    )
+    landing_batch.commit(inbox, wh, files)
 
 
 def _support_or_invalid(support_id: str | None) -> str:

@@ -10,6 +10,7 @@ import pytest
 
 from assets.delivery import build as dl
 from samples import synthetic
+from storage import layout
 from storage.contracts import Contract
 from storage.notices import OutboxSender
 from storage.roots import Root
@@ -73,10 +74,11 @@ def test_a_killed_writer_leaves_no_file_in_the_customer_folder(tmp_path, kill_af
     assert not folder.exists() or list(folder.iterdir()) == []
     assert list((tmp_path / "wh").glob("publications/support_id=S0009/**/*.parquet")) == []
     # the stale temporary (outside the customer folder) is cleaned once it is old enough
-    staging = tmp_path / "delivery" / dl.STAGING
+    staging = tmp_path / "delivery" / layout.DELIVERY_STAGING
     left = len(list(staging.iterdir()))
     assert left == 1  # the killed writer's temporary, outside the customer folder
-    assert Root(str(tmp_path / "delivery")).delete_stale_temporaries(dl.STAGING, -1) == left
+    delivery = Root(str(tmp_path / "delivery"))
+    assert delivery.delete_stale_temporaries(layout.DELIVERY_STAGING, -1) == left
     roots = dl.Roots(wh, Root(str(tmp_path / "delivery")))
     built = dl.spot_1_year(roots, CONTRACT, synthetic.TMID, "BIG-PC", None, NOW, OutboxSender(wh))
     assert [p.name for p in folder.iterdir()] == [built.publication.file_name]

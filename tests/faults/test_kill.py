@@ -26,7 +26,6 @@ import shutil
 
 import pytest
 
-from assets.delivery.build import RECORD_TABLES
 from storage import layout, locks
 from tests.faults import harness, stages
 from tests.faults.conftest import end_state, workspace
@@ -38,7 +37,7 @@ from tests.faults.conftest import end_state, workspace
 LOCAL = {"land": 6, "publish": 22, "dashboard": 22}
 S3 = {"land": 20, "publish": 20, "dashboard": 20}
 S3_IN_SUITE = {"land": {0, 6, 12, 19}, "publish": {0, 6, 12, 19}, "dashboard": {10}}
-RECORDS = tuple(f"{t}/" for t in RECORD_TABLES)
+RECORDS = tuple(f"{t}/" for t in layout.RECORD_TABLES)
 STAGES = {stage.partition(":")[2]: i for i, stage in enumerate(stages.PIPELINE)}
 _operations: dict[tuple[str, bool], int] = {}
 
