@@ -121,7 +121,7 @@ def land_day(
     with locks.hold(wh, locks.LANDING, purpose=f"landing {day}", notify=progress):
         warehouse.ensure_schema_anchors(wh)
         report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
-        listing = list_inbox(inbox)
+        listing = inbox.list_sizes()
         # Decided on the whole inbox, before classifying it, so that the workers' start-up
         # overlaps the classification (an inbox this full is almost always one day's uploads).
         parallel = len(listing) >= limits.parallel_from_files
@@ -177,11 +177,6 @@ def _belongs_to_run(entry: InboxEntry, day: dt.date) -> bool:
     if entry.kind is Kind.UPLOAD:
         return entry.service_day == day
     return entry.kind in (Kind.DIAG, Kind.REFUSED)
-
-
-def list_inbox(inbox: Root) -> dict[str, int]:
-    """Inbox-relative path -> size, for every file."""
-    return inbox.list_sizes()
 
 
 def _paths_of_run(

@@ -19,7 +19,6 @@ Part of the package `storage.aggregates` (see its `__init__`).
 from __future__ import annotations
 
 import datetime as dt
-import posixpath
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import pyarrow.compute as pc
 from storage import layout, parquet
 from storage.aggregates.files import files_with_times, read_file
 from storage.aggregates.schemas import conform
-from storage.roots import Root
+from storage.roots import Root, is_temporary
 
 SUPERSEDED_GRACE = dt.timedelta(minutes=10)
 
@@ -154,5 +153,5 @@ def stale_temporaries(
     return [
         rel
         for rel, modified in files
-        if ".tmp-" in posixpath.basename(rel) and now - modified >= grace.total_seconds()
+        if is_temporary(rel) and now - modified >= grace.total_seconds()
     ]
