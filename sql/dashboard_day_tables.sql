@@ -5,7 +5,7 @@
 -- records themselves would hold the day in memory (about 1.2 KiB a record), so each table
 -- keeps only what the aggregates need, counted as early as the aggregates allow.
 -- Reads day_records (sql/dashboard_day_records.sql) and the macros of
--- sql/dashboard_inputs.sql (mail_domain, is_outside_domain).
+-- sql/record_classes.sql (recipient_domain, is_outside_domain_of).
 
 -- Records counted per terminal, user, type, process (lower-cased: Windows names are
 -- case-insensitive) and Japan date; no `detail`. What is per record is counted here: the
@@ -176,12 +176,15 @@ create or replace temp table day_risk_web_groups as
 with domains_and_mails as (
     select
         day_detail_groups.* exclude (url_start, recipients, device_record),
-        lower(
-            regexp_extract(url_start, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)', 1)
-        ) as domain,
+        web_domain(url_start) as domain,
         type = 'MAIL_SEND'
         and len(
-            list_filter(recipients, lambda recipient: is_outside_domain(mail_domain(recipient)))
+            list_filter(
+                recipients,
+                lambda recipient: is_outside_domain_of(
+                    recipient_domain(recipient), getvariable('internal_domains')
+                )
+            )
         ) > 0 as is_mail_outside
     from day_detail_groups
     where type not in ('USB_CONNECT', 'USB_DISCONNECT', 'AGENT', 'INVENTORY')

@@ -21,7 +21,7 @@ select
     -- Japan time (UTC+09:00, no daylight saving) of the record's UTC instant, as a
     -- wall-clock timestamp; computed from epoch milliseconds so that the session's time
     -- zone never matters.
-    make_timestamp((epoch_ms(landed_records.time) + 9 * 3600 * 1000) * 1000) as local_time
+    japan_local_time(landed_records.time) as local_time
 from landed_records
 semi join day_uploads using (upload_key);
 
@@ -48,12 +48,3 @@ set variable internal_domains = (
     where mail like '%_@_%'
 );
 
-create or replace temp macro mail_domain(recipient) as
-lower(regexp_extract(trim(recipient), '@([^@<>\s]+)>?$', 1));
-
-create or replace temp macro is_outside_domain(domain) as
-domain <> ''
-and not list_contains(getvariable('internal_domains'), domain)
-and len(
-    list_filter(getvariable('internal_domains'), lambda internal: ends_with(domain, '.' || internal))
-) = 0;

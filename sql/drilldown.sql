@@ -31,33 +31,8 @@
 --   its organisation info's mail addresses ([] for a contract without one). Without it, a
 --   mail's `mails_outside` flag is null (unknown) when it has a recipient with a domain.
 
--- A record's Japan time (UTC+09:00, no daylight saving) as a wall-clock timestamp, from epoch
--- milliseconds so that the session's time zone never matters (sql/dashboard_inputs.sql).
-create or replace macro japan_local_time(utc_time) as
-    make_timestamp((epoch_ms(utc_time) + 9 * 3600 * 1000) * 1000);
-
--- The type group a record counts in (sql/dashboard_day_records.sql): terminal activity's
--- `<group>_records`.
-create or replace macro record_type_group(record_type) as
-    case
-        when record_type in ('POWER_ON', 'POWER_OFF', 'SLEEP', 'RESUME') then 'power'
-        when record_type in ('LOGON', 'LOGOFF', 'LOCK', 'UNLOCK') then 'session'
-        when record_type in ('APP_START', 'APP_END', 'WINDOW') then 'app'
-        when
-            record_type in (
-                'FILE_CREATE', 'FILE_WRITE', 'FILE_DELETE', 'FILE_COPY', 'FILE_MOVE',
-                'FILE_RENAME'
-            )
-            then 'file'
-        when record_type = 'PRINT' then 'print'
-        when record_type in ('WEB_ACCESS', 'WEB_UPLOAD', 'WEB_DOWNLOAD') then 'web'
-        when record_type = 'MAIL_SEND' then 'mail'
-        when record_type in ('USB_CONNECT', 'USB_DISCONNECT', 'USB_BLOCKED') then 'usb'
-        when record_type = 'CLIPBOARD' then 'clipboard'
-        when record_type = 'SHARE_ACCESS' then 'share'
-        when record_type in ('INVENTORY', 'AGENT') then 'agent'
-        else 'other'
-    end;
+-- japan_local_time, record_type_group, web_domain, recipient_domain and is_outside_domain_of
+-- are the build's own (sql/record_classes.sql).
 
 -- Off-hours (sql/dashboard_day_counts.sql): before 07:00, from 22:00, on a weekend, on a
 -- public holiday, Japan time; a record is off-hours if it is any of them. Null when only the
@@ -67,24 +42,6 @@ create or replace macro is_off_hours(local_time, holidays) as
     or hour(local_time) >= 22
     or isodow(cast(local_time as date)) in (6, 7)
     or list_contains(cast(holidays as date []), cast(local_time as date));
-
--- The host name of a WEB_* url, lower-cased, without user info or port ('' if none), as
--- sql/dashboard_day_tables.sql finds it. The build applies the pattern to the url cut at the
--- first '/' after '://' (to group urls first); the pattern never reads past that '/', so on
--- the whole url it finds the same host.
-create or replace macro web_domain(url) as
-    lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^/?#@]*@)?([^/?#:]+)', 1));
-
--- A mail recipient's domain, lower-cased ('' without one: an internal distribution list),
--- and whether it is outside the contract's own domains, sub-domains included
--- (sql/dashboard_inputs.sql: mail_domain, is_outside_domain).
-create or replace macro recipient_domain(recipient) as
-    lower(regexp_extract(trim(recipient), '@([^@<>\s]+)>?$', 1));
-
-create or replace macro is_outside_domain_of(domain, internal_domains) as
-    domain <> ''
-    and not list_contains(internal_domains, domain)
-    and len(list_filter(internal_domains, lambda internal: ends_with(domain, '.' || internal))) = 0;
 
 -- The contract's own mail domains from its organisation info's mail addresses, as the build
 -- takes them (sql/dashboard_inputs.sql, `internal_domains`).

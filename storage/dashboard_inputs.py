@@ -172,6 +172,7 @@ def open_day(wh: Root, inputs: DayInputs, org_info: pl.DataFrame) -> Iterator[Da
         for name, files in lists.items():
             con.execute(f"set variable {name} = ?", [files])
         con.register("org_info", org_info)
+        con.execute(sql_text("record_classes.sql"))  # shared with the drill-down
         con.execute(sql_text("dashboard_inputs.sql"))
         yield DayConnection(con)
 

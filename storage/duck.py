@@ -87,6 +87,7 @@ def view_connection(warehouse: Root) -> duckdb.DuckDBPyConnection:
     con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
     try:
         con.execute(sql_text("views.sql"))  # binds every view on the tables' anchor files
+        con.execute(sql_text("record_classes.sql"))
         con.execute(sql_text("drilldown.sql"))
     except duckdb.Error as exc:
         raise crypto.explain_read_error(exc, warehouse.url()) from exc
