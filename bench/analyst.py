@@ -35,6 +35,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import re
 import secrets
 import shutil
 import statistics
@@ -133,21 +134,25 @@ def build(workdir: Path, terminals: int, sizes: list[int], drill_day: dt.date) -
             flush=True,
         )
         if n in sizes:
-            target = folder(workdir, n, terminals)
-            target.mkdir(parents=True)
-            if n == top:
-                wh.rename(target / "warehouse")
-            else:
-                shutil.copytree(wh, target / "warehouse")
-            (target / "key.hex").write_text(key)
             meta = {"build_id": build_id, "days": n, "terminals": terminals, **totals}
-            meta["first_day"] = FIRST_DAY.isoformat()
-            (target / "built.json").write_text(json.dumps(meta))
-            print(f"  -> {target} ({totals['uploads']:,} uploads landed)", flush=True)
+            _keep_size(wh, folder(workdir, n, terminals), key, meta, move=n == top)
     left = sum(1 for p in inbox.rglob("*") if p.is_file())
     if left:
         print(f"  ({left} inbox files of other days were not landed)", flush=True)
     shutil.rmtree(work, ignore_errors=True)
+
+
+def _keep_size(wh: Path, target: Path, key: str, meta: dict, move: bool) -> None:
+    """Keep the warehouse as it is after this size's last day (moved if it is the last)."""
+    target.mkdir(parents=True)
+    if move:
+        wh.rename(target / "warehouse")
+    else:
+        shutil.copytree(wh, target / "warehouse")
+    (target / "key.hex").write_text(key)
+    meta = {**meta, "first_day": FIRST_DAY.isoformat()}
+    (target / "built.json").write_text(json.dumps(meta))
+    print(f"  -> {target} ({meta['uploads']:,} uploads landed)", flush=True)
 
 
 class _count_files_while:
@@ -185,8 +190,10 @@ def cached(workdir: Path, terminals: int, sizes: list[int]) -> bool:
 # -- the measured operations, one per fresh process ---------------------------------------
 
 
-def phase(kind: str, wh: str, query: str, out: str) -> None:
-    """Run one measured operation; write {seconds, rows[, rewrite_s, available]} to `out`."""
+def phase(kind: str, wh: str, query: str, out: str, count_files: bool = False) -> None:
+    """Run one measured operation; write {seconds, rows[, rewrite_s, files, available]} to
+    `out`. `count_files`: afterwards, run the query again under `explain analyze` for the
+    Parquet files DuckDB read (anchors included)."""
     from storage import duck
     from storage.roots import Root
 
@@ -209,14 +216,26 @@ def phase(kind: str, wh: str, query: str, out: str) -> None:
         started = time.perf_counter()
         result["rewritten"] = con.pruned(query)  # again, after: the rewrite's own share
         result["rewrite_s"] = time.perf_counter() - started
+        if count_files:
+            result["files"] = files_read(con.duckdb, result["rewritten"])
     else:  # "hand" or "plain": plain DuckDB over the views.sql macros and views
         con = duck.view_connection(root)
         started = time.perf_counter()
         rows = con.sql(query).fetchall()
         result["seconds"] = time.perf_counter() - started
         result["rows"] = rows
+        if count_files:
+            result["files"] = files_read(con, query)
     result["available"] = True
     Path(out).write_text(json.dumps(result, default=str))
+
+
+def files_read(con, query: str) -> int:
+    """Parquet files a query reads, from DuckDB's profile ("Total Files Read" of each scan)."""
+    con.execute("pragma enable_profiling = 'json'")
+    profile = con.sql(f"explain analyze {query}").fetchall()[0][1]
+    con.execute("pragma disable_profiling")
+    return sum(int(n) for n in re.findall(r'"Total Files Read": "(\d+)"', profile))
 
 
 def _has_drill(con) -> bool:
@@ -246,33 +265,39 @@ class Measured:
     rows: object = None
     available: bool = True
     rewritten: str = ""
+    files: int | None = None
 
     @property
     def median(self) -> float:
         return statistics.median(self.seconds)
 
 
-def measure(kind: str, wh: Path, key: str, query: str, runs: int) -> Measured:
-    got = Measured()
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as scratch:
-            out = Path(scratch) / "result.json"
-            args = ["-m", "bench.analyst", "--phase", kind, "--warehouse", str(wh)]
-            args += ["--query", query, "--out", str(out)]
-            run_once(args, env={"IT360_KEY": key, "IT360_KEY_FILE": ""}, quiet=True)
-            result = json.loads(out.read_text())
-        if not result["available"]:
-            got.available = False
-            return got
-        got.seconds.append(result["seconds"])
-        if "rewrite_s" in result:
-            got.rewrite.append(result["rewrite_s"])
-            got.rewritten = result["rewritten"]
-        if "rows" in result:
-            rows = [tuple(r) for r in result["rows"]]
-            assert got.rows is None or got.rows == rows, f"{kind}: answers differ between runs"
-            got.rows = rows
-    return got
+def measure(got: Measured, kind: str, wh: Path, key: str, query: str) -> None:
+    """One run of one operation in a fresh process, added to `got` (the first run also
+    counts the files the query reads, after its timing)."""
+    if not got.available:
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "result.json"
+        args = ["-m", "bench.analyst", "--phase", kind, "--warehouse", str(wh)]
+        args += ["--query", query, "--out", str(out)]
+        if kind != "connect" and not got.seconds:
+            args.append("--count-files")
+        run_once(args, env={"IT360_KEY": key, "IT360_KEY_FILE": ""}, quiet=True)
+        result = json.loads(out.read_text())
+    if not result["available"]:
+        got.available = False
+        return
+    got.seconds.append(result["seconds"])
+    if "files" in result:
+        got.files = result["files"]
+    if "rewrite_s" in result:
+        got.rewrite.append(result["rewrite_s"])
+        got.rewritten = result["rewritten"]
+    if "rows" in result:
+        rows = [tuple(r) for r in result["rows"]]
+        assert got.rows is None or got.rows == rows, f"{kind}: answers differ between runs"
+        got.rows = rows
 
 
 # -- the queries ---------------------------------------------------------------------------
@@ -338,20 +363,11 @@ def choose_queries(small: int) -> Queries:
     return Queries(FIRST_DAY + dt.timedelta(days=small // 2), first, last, data_days, "")
 
 
-def files_under(wh: Path, table: str, folders: list[str]) -> int:
-    return sum(
-        1
-        for f in folders
-        for p in (wh / "raw" / table).glob(f"{f}/*.parquet")
-        if p.name != "part-empty.parquet"
-    )
-
-
 # -- main ------------------------------------------------------------------------------------
 
 
 ROWS = [
-    # (name, kind, query attribute, files opened: (table, folder pattern) per query)
+    # (name, kind, query attribute)
     ("a. connect", "connect", None),
     ("b. contract-day count, `records` view (pruned)", "view", "b"),
     ("b. same, hand-named folder (`warehouse_days`)", "hand", "b_hand"),
@@ -375,9 +391,10 @@ def main() -> None:
     parser.add_argument("--warehouse", help=argparse.SUPPRESS)
     parser.add_argument("--query", default="", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
+    parser.add_argument("--count-files", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.phase:
-        phase(args.phase, args.warehouse, args.query, args.out)
+        phase(args.phase, args.warehouse, args.query, args.out, args.count_files)
         return
     if not 0 < args.days_small < args.days_large:
         parser.error("need 0 < --days-small < --days-large")
@@ -401,48 +418,26 @@ def main() -> None:
         tmids[0].removeprefix("tmid="),
     )
 
-    results: dict[tuple[str, int], Measured] = {}
-    for n in sizes:
+    # Interleaved (each run measures every operation at both sizes in turn), so that the
+    # load of a shared machine falls on both sizes alike rather than on one of them.
+    results = {(name, n): Measured() for name, _kind, _attr in ROWS for n in sizes}
+    for run in range(1, args.runs + 1):
+        print(
+            f"measuring, run {run}/{args.runs} (load average {os.getloadavg()[0]:.1f})", flush=True
+        )
         for name, kind, attr in ROWS:
             query = getattr(queries, attr)() if attr else ""
-            print(f"measuring {n} days: {name} ...", flush=True)
-            results[(name, n)] = measure(kind, whs[n], keys[n], query, args.runs)
+            for n in sizes:
+                measure(results[(name, n)], kind, whs[n], keys[n], query)
     report(args, queries, whs, results, (load_at_start, os.getloadavg()[0]))
-
-
-def opened_files(wh: Path, queries: Queries) -> dict[str, int]:
-    """Data files each query names (records; and uploads for the view's semi join)."""
-    s = f"support_id={SUPPORT_ID}"
-    day = [f"{s}/day={queries.day}/*"]
-    week = [f"{s}/day={d}/*" for d in queries.data_days]
-    tmid = [f"{s}/day={queries.day}/tmid={queries.tmid}"]
-    everything = ["*/*/*"]
-    both = lambda fs: files_under(wh, "records", fs) + files_under(wh, "uploads", fs)  # noqa: E731
-    return {
-        "b": both(day),
-        "b_hand": files_under(wh, "records", day),
-        "b_plain": both(everything),
-        "c": both(week),
-        "c_hand": files_under(wh, "records", week),
-        "d_hand": files_under(wh, "records", tmid),
-    }
 
 
 def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> None:
     small, large = args.days_small, args.days_large
-    files = {n: opened_files(whs[n], queries) for n in (small, large)}
-    file_keys = {
-        ROWS[1][0]: "b",
-        ROWS[2][0]: "b_hand",
-        ROWS[3][0]: "b_plain",
-        ROWS[4][0]: "c",
-        ROWS[5][0]: "c_hand",
-        ROWS[7][0]: "d_hand",
-    }
     meta = json.loads((whs[large].parent / "built.json").read_text())
 
     def cell(m: Measured) -> str:
-        return f"{m.median:.3f}" if m.available else "n/a"
+        return f"{m.median:.3f} ({min(m.seconds):.3f})" if m.available else "n/a"
 
     def growth(name: str) -> tuple[str, bool | None]:
         a, b = results[(name, small)], results[(name, large)]
@@ -462,14 +457,13 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
         f"{queries.last} ({len(queries.data_days)} of the 7 days hold data, at both sizes).\n"
     )
     print(
-        f"| query | files named ({small} d / {large} d) | {small} days s | {large} days s "
-        f"| {large} d / {small} d | of which rewrite ({large} d) s |"
+        f"| query | files read ({small} d / {large} d) | {small} days s (min) "
+        f"| {large} days s (min) | {large} d / {small} d | of which rewrite ({large} d) s |"
     )
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for name, kind, _attr in ROWS:
         a, b = results[(name, small)], results[(name, large)]
-        key = file_keys.get(name)
-        named = f"{files[small][key]:,} / {files[large][key]:,}" if key else ""
+        named = f"{a.files:,} / {b.files:,}" if a.files is not None and b.files else ""
         x, ok = growth(name)
         verdict = "" if ok is None or kind == "plain" else (" PASS" if ok else " FAIL")
         rewrite = f"{statistics.median(b.rewrite):.3f}" if b.rewrite else ""
@@ -501,6 +495,13 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
             )
             print(f"- {view.split(',')[0]} at {n} d: view / hand-named = {x:.2f}x {target}")
 
+    print_answers(args, results)
+    extrapolate(args, queries, results)
+
+
+def print_answers(args, results: dict) -> None:
+    """What each query returned, asserted equal across paths and sizes."""
+    small, large = args.days_small, args.days_large
     print("\nAnswers (asserted: pruned == hand-named == plain view, and equal at both sizes):")
     answers = {}
     for name, _kind, _attr in ROWS[1:]:
@@ -528,7 +529,6 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
 
     for row in (ROWS[1][0], ROWS[4][0]):
         print(f"- {row.split(',')[0]}, as run by connect(): {results[(row, large)].rewritten}")
-    extrapolate(args, queries, results)
 
 
 def extrapolate(args, queries: Queries, results: dict) -> None:
@@ -547,10 +547,10 @@ def extrapolate(args, queries: Queries, results: dict) -> None:
         f"\nExtrapolation to {YEAR_DAYS} days x {YEAR_TERMINALS:,} terminals ({CONTRACTS} "
         f"contracts of {year_per_contract:,}). Model: time = fixed + per-file x files opened, "
         f"fixed = the one-TMID-folder query ({fixed:.3f} s), the rest scaled by the files the "
-        f"query opens in a year / here (a pruned query: x{per_terminal:g} terminals per "
-        f"contract-day, x{week:.1f} more for c's 7 full days, not growing with the days "
-        f"held; the plain view: x{per_terminal_day:.0f} terminal-days); connect as measured "
-        "if it met its growth target, else also x terminal-days."
+        f"query opens in a year / here (a pruned query or the drill-down: x{per_terminal:g} "
+        f"terminals per contract-day, x{week:.1f} more for c's 7 full days, not growing with "
+        f"the days held; the plain view: x{per_terminal_day:.0f} terminal-days); connect as "
+        "measured if it met its growth target, else also x terminal-days."
     )
 
     def scaled(seconds: float, factor: float) -> float:
@@ -567,8 +567,9 @@ def extrapolate(args, queries: Queries, results: dict) -> None:
         ("c hand-named", scaled(t(ROWS[5][0]).median, per_terminal * week)),
         ("d hand-named (one TMID folder)", fixed),
     ]
-    if t(ROWS[6][0]).available:
-        lines.insert(-1, ("d drill-down (one terminal-day)", t(ROWS[6][0]).median))
+    if t(ROWS[6][0]).available:  # it reads its whole contract-day (see its files read)
+        drill = scaled(t(ROWS[6][0]).median, per_terminal)
+        lines.insert(-1, ("d drill-down (one terminal-day)", drill))
     for name, seconds in lines:
         shown = f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.2f} s"
         print(f"- {name}: {shown}")
