@@ -24,6 +24,19 @@ os.environ.setdefault("IT360_KEY", secrets.token_hex(32))
 os.environ.pop("IT360_KEY_FILE", None)
 
 
+def storage_for(base: Path):
+    """The `storage` resource over a test folder (inbox/, warehouse/, delivery/,
+    contracts.yaml)."""
+    from assets.resources import ServiceStorage
+
+    return ServiceStorage(
+        inbox=str(base / "inbox"),
+        warehouse=str(base / "warehouse"),
+        delivery=str(base / "delivery"),
+        contracts=str(base / "contracts.yaml"),
+    )
+
+
 @pytest.fixture(scope="session")
 def sample_template(tmp_path_factory) -> tuple[Path, object]:
     """A small generated sample (2 contracts x 4 terminals x 2 days, every bad kind), made

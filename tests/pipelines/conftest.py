@@ -2,6 +2,14 @@
 
 import pytest
 
+from assets.resources import Clock
+from tests.conftest import storage_for
+
+
+def resources(base, now: str) -> dict:
+    """The resources of a job run over a test folder, the clock pinned at `now`."""
+    return {"storage": storage_for(base), "clock": Clock(fixed=now)}
+
 
 @pytest.fixture
 def base(hand_base):

@@ -18,7 +18,6 @@ from assets.housekeeping.retention import (
     retention_quarantine,
     retention_raw,
 )
-from assets.resources import Clock
 from pipelines.dashboard_jobs import (
     compaction_schedule,
     dashboard_schedule,
@@ -29,7 +28,8 @@ from pipelines.definitions import build_definitions
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
+from tests.pipelines.conftest import resources
 
 
 def materialized(result, key):
@@ -96,10 +96,6 @@ def test_the_jobs_of_the_code_location_build_a_day_and_export_the_ledgers(base, 
     ).encode()
     con = duck.connect(Root(str(base / "warehouse")))
     assert con.execute("select count(distinct day) from agg_terminal_activity").fetchone() == (2,)
-
-
-def resources(base, now: str):
-    return {"storage": storage_for(base), "clock": Clock(fixed=now)}
 
 
 def run_job(job, base, now):

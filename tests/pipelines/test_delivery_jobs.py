@@ -16,7 +16,7 @@ from pipelines.definitions import build_definitions
 from pipelines.schedules import build_daily_publication_schedule
 from storage import duck
 from storage.roots import Root
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 NOW = "2024-03-22T06:00:00+09:00"
 LATER = "2024-03-22T07:00:00+09:00"

@@ -16,7 +16,7 @@ from storage import duck, publications, upload_bytes, warehouse
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, T1
 from tests.assets.landing_helpers import read_uploads_with_bytes
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 NOW = "2024-03-22T06:00:00+09:00"  # D+2 (and later) of the sample's 2024-03-18 and -19
 LATE_DAY, QUIET_DAY = dt.date(2024, 3, 18), dt.date(2024, 3, 19)

@@ -16,7 +16,7 @@ from pipelines import notices, sensors
 from pipelines.definitions import build_definitions
 from storage.notices import OutboxSender
 from storage.roots import Root
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 CRON = "0 6 * * *"
 GRACE = dt.timedelta(minutes=60)

@@ -8,19 +8,10 @@ from pathlib import Path
 import dagster as dg
 
 from assets.landing.raw import raw_uploads
-from assets.resources import ServiceStorage
 from tests.assets.landing_helpers import sample_days
+from tests.conftest import storage_for
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def storage_for(base: Path) -> ServiceStorage:
-    return ServiceStorage(
-        inbox=str(base / "inbox"),
-        warehouse=str(base / "warehouse"),
-        delivery=str(base / "delivery"),
-        contracts=str(base / "contracts.yaml"),
-    )
 
 
 def test_materialize_a_day_reports_counts_and_passes_its_checks(sample):

@@ -7,7 +7,7 @@ import dagster as dg
 from pipelines.definitions import build_definitions
 from pipelines.sensors import build_inbox_sensor
 from tests.assets.landing_helpers import sample_days
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 
 def evaluate(sensor, storage, cursor=None):

@@ -10,7 +10,7 @@ from assets.housekeeping.diag_bundles import collect_diag_bundles
 from storage import blobs, layout, warehouse
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DIAG_BUNDLE, T2
-from tests.pipelines.test_dashboard_jobs import resources
+from tests.pipelines.conftest import resources
 
 NOW = "2024-07-15T12:00:00+09:00"
 

@@ -16,7 +16,7 @@ from storage.contracts import load_contracts
 from storage.notices import OutboxSender
 from storage.roots import Root
 from tests.assets.landing_helpers import land_in_runs, parts_per_folder, raw_rows, sample_days
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 NOW = dt.datetime(2024, 3, 21, 21, 0, tzinfo=dt.UTC)  # 2024-03-22 06:00 JST
 
