@@ -355,10 +355,6 @@ def raw_table(table: str) -> str:
     return f"raw/{table}"
 
 
-def quarantine_contract(support_id: str) -> str:
-    return contract_folder(QUARANTINE, support_id)
-
-
 def quarantine_day(support_id: str, day: dt.date) -> str:
     return contract_day_folder(QUARANTINE, support_id, day)
 
