@@ -11,6 +11,7 @@ run of the demo writes the same deliverable bytes.
 import argparse
 import datetime as dt
 import os
+import shlex
 import shutil
 from pathlib import Path
 
@@ -36,8 +37,10 @@ def main() -> None:
         # var/ holds the demo's service roots (and its key and Dagster home): all go.
         Root(str(VAR)).delete_tree("")
     os.environ.setdefault("IT360_NOW", DEMO_NOW)
-    key_file = _demo_key()
-    home = _dagster_home()
+    _pin_roots()
+    _demo_key()
+    _dagster_home()
+    env_file = _write_env_file()
     from pipelines.definitions import build_definitions
     from pipelines.resources import build_storage, env_setting
 
@@ -77,10 +80,39 @@ def main() -> None:
     _dashboard(definitions, instance, storage, days[1:])
     _summary(storage)
     print(
-        f"\nOpen the Dagster UI:  DAGSTER_HOME={home} IT360_KEY_FILE={key_file} "
-        ".venv/bin/dagster dev"
+        f"\nThe demo's settings: {env_file} (every README command starts with `. {env_file}`)"
+        f"\nOpen the Dagster UI:  . {env_file} && .venv/bin/dagster dev"
         "   (then http://127.0.0.1:3000)"
     )
+
+
+# Settings the env file never holds: secrets stay where the operator keeps them.
+_SECRETS = {"IT360_KEY", "IT360_SMTP_PASSWORD"}
+ENV_FILE = VAR / "env.sh"
+
+
+def _pin_roots() -> None:
+    """The roots the demo uses, as absolute paths in the environment (its defaults otherwise),
+    so that the env file names them whatever folder a command runs from."""
+    from pipelines.resources import DEFAULTS
+
+    for name, default in DEFAULTS.items():
+        value = os.environ.get(name) or default
+        os.environ[name] = value if "://" in value else str(Path(value).resolve())
+
+
+def _write_env_file() -> Path:
+    """`var/env.sh`: every setting this demo ran with (instance, roots, key file, clock, ...),
+    for a shell to source before any command of the README."""
+    names = sorted(n for n in os.environ if n.startswith("IT360_") and n not in _SECRETS)
+    lines = [
+        "# The settings of the last `scripts/demo.sh` (written by pipelines/demo.py).",
+        "# `. var/env.sh` before a README command runs it on the demo's instance and data.",
+        f"export DAGSTER_HOME={shlex.quote(os.environ['DAGSTER_HOME'])}",
+        *(f"export {name}={shlex.quote(os.environ[name])}" for name in names),
+    ]
+    ENV_FILE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return ENV_FILE
 
 
 def _demo_key() -> str:
@@ -201,10 +233,8 @@ def _summary(storage) -> None:
     from pipelines.resources import env_setting
 
     print(f"\nnotices: {env_setting('IT360_OUTBOX')}/")
-    key_file = os.environ.get("IT360_KEY_FILE", "<your key file>")
     print(
-        f"analysts: IT360_KEY_FILE={key_file} .venv/bin/python -m storage.duck "
-        f'--warehouse {storage.warehouse_root().url()} "from uploads limit 5"'
+        f'analysts: . {ENV_FILE} && .venv/bin/python -m storage.duck "from uploads limit 5"'
         "   (or the DuckDB command line, see README.md)"
     )
 
