@@ -55,7 +55,7 @@ def test_the_dagster_cli_lands_a_partition(sample, tmp_path):
     day = sample_days(manifest)[1]
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
