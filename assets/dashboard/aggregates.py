@@ -7,7 +7,7 @@ from assets.dashboard import build as dashboard_build
 from assets.dashboard.build import ContractDay
 from assets.partitions import service_day_partitions
 from assets.resources import ServiceStorage
-from assets.retries import BUILD_RETRY
+from assets.retries import BUILD_RETRY, fails_once_on_configuration_error
 from storage import layout
 from transforms.service_day import parse_day
 
@@ -74,6 +74,7 @@ AGGREGATE_ASSETS = {name: f"agg_{name}" for name in layout.AGGREGATES}
         ),
     ],
 )
+@fails_once_on_configuration_error
 def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     """The 360 dashboard's ten aggregates of one service day, for every contract: DuckDB SQL
     (`sql/agg_<name>.sql`) over that contract's raw records of the day, published under a
@@ -151,6 +152,7 @@ def _org_info_used(built: list[ContractDay]) -> dg.AssetCheckResult:
     kinds={"csv"},
     retry_policy=BUILD_RETRY,
 )
+@fails_once_on_configuration_error
 def asset_ledger_export(
     context: dg.AssetExecutionContext, storage: ServiceStorage
 ) -> dg.MaterializeResult:

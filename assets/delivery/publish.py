@@ -9,7 +9,7 @@ from assets.delivery.build import Refusal, Roots
 from assets.op_jobs import op_job
 from assets.partitions import service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
-from assets.retries import BUILD_RETRY, STORAGE_RETRY
+from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
 from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
@@ -46,6 +46,7 @@ def _not_notified(context: dg.OpExecutionContext, built: list[deliverables.Built
         )
     ],
 )
+@fails_once_on_configuration_error
 def daily_deliverable(
     context: dg.AssetExecutionContext,
     config: DailyConfig,
@@ -121,6 +122,7 @@ def _refused(fn):
 
 
 @dg.op(name="spot_30_days", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def spot_30_days_op(
     context: dg.OpExecutionContext,
     config: Spot30Config,
@@ -161,6 +163,7 @@ def spot_30_days_op(
 
 
 @dg.op(name="spot_1_year", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def spot_1_year_op(
     context: dg.OpExecutionContext,
     config: Spot1YearConfig,
@@ -197,6 +200,7 @@ def spot_1_year_op(
 
 
 @dg.op(name="expire_deliverables", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def expire_deliverables_op(
     context: dg.OpExecutionContext, config: ExpireConfig, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

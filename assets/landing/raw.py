@@ -5,7 +5,7 @@ import dagster as dg
 from assets.landing.land import LandingReport, land_day
 from assets.partitions import service_day_partitions
 from assets.resources import ServiceStorage
-from assets.retries import LANDING_RETRY
+from assets.retries import LANDING_RETRY, fails_once_on_configuration_error
 from storage import warehouse
 from transforms.service_day import parse_day
 
@@ -32,6 +32,7 @@ CONSISTENT = "day_rows_consistent"
         ),
     ],
 )
+@fails_once_on_configuration_error
 def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> dg.MaterializeResult:
     """Uploads of one service day, landed from the inboxes into the one-year raw store:
     one row per upload with its original ZIP bytes, one per record, one per rejected record;
