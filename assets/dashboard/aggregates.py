@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.dashboard import build as dashboard_build
 from assets.dashboard.build import ContractDay
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
 from assets.retries import BUILD_RETRY, fails_once_on_configuration_error
 from storage import layout
@@ -55,22 +55,21 @@ AGGREGATE_ASSETS = {name: f"agg_{name}" for name in layout.AGGREGATES}
     partitions_def=service_day_partitions,
     retry_policy=BUILD_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             MATCHES_RAW,
-            asset="agg_event_types",
-            description="Per contract, the event types count exactly the records the day's "
+            "agg_event_types",
+            "Per contract, the event types count exactly the records the day's "
             "uploads declare, and terminal activity has one row per uploading terminal.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             TENANT_ISOLATED,
-            asset="agg_terminal_status",
-            description="No aggregate of a contract names a terminal another contract owns.",
+            "agg_terminal_status",
+            "No aggregate of a contract names a terminal another contract owns.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             ORG_INFO_USED,
-            asset="agg_user_activity",
-            description="Each contract's organisation info was readable (users without a "
-            "row are counted).",
+            "agg_user_activity",
+            "Each contract's organisation info was readable (users without a row are counted).",
         ),
     ],
 )

@@ -7,7 +7,7 @@ import dagster as dg
 from assets.delivery import build as deliverables
 from assets.delivery.build import Refusal, Roots
 from assets.op_jobs import op_job
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
 from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
 from transforms.service_day import parse_day, parse_instant
@@ -39,10 +39,10 @@ def _not_notified(context: dg.OpExecutionContext, built: list[deliverables.Built
     kinds={"zip"},
     retry_policy=BUILD_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             NO_LATE,
-            asset="daily_deliverable",
-            description="No upload of the day landed after its daily file was published.",
+            "daily_deliverable",
+            "No upload of the day landed after its daily file was published.",
         )
     ],
 )

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from assets.landing.land import LandingReport, land_day
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
 from assets.retries import LANDING_RETRY, fails_once_on_configuration_error
 from storage import warehouse
@@ -20,15 +20,15 @@ CONSISTENT = "day_rows_consistent"
     kinds={"parquet"},
     retry_policy=LANDING_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             ACCOUNTED,
-            asset="raw_uploads",
-            description="Every inbox file this run saw ended in exactly one place.",
+            "raw_uploads",
+            "Every inbox file this run saw ended in exactly one place.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             CONSISTENT,
-            asset="raw_uploads",
-            description="The day's uploads, records and rejects agree; no key twice.",
+            "raw_uploads",
+            "The day's uploads, records and rejects agree; no key twice.",
         ),
     ],
 )
