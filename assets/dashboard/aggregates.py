@@ -83,6 +83,7 @@ def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     built = dashboard_build.build_day(
         storage.warehouse_root(), storage.load_contracts(), day, progress=context.log.info
     )
+    # A build replaces the whole day, so these counts are the day's: no run delta to tell apart.
     for name, key in AGGREGATE_ASSETS.items():
         yield dg.MaterializeResult(
             asset_key=key,

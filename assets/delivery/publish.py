@@ -71,16 +71,21 @@ def daily_deliverable(
     except Refusal as exc:  # too early: the same run would be refused again, so no retry
         raise dg.Failure(description=f"not published: {exc}", allow_retries=False) from exc
     published, skipped, empty, late = run.published, run.already_published, run.no_uploads, run.late
+    # The day's state first (its files in the customers' folders, its late uploads), then what
+    # this run published: a second run shows `run_published 0` below `day_daily_files 2`.
     return dg.MaterializeResult(
         metadata={
-            "published": len(published),
-            "files": dg.MetadataValue.json({b.publication.support_id: b.url for b in published}),
-            "uploads": sum(b.publication.uploads for b in published),
-            "bytes": sum(b.publication.size for b in published),
-            "already_published": dg.MetadataValue.json(skipped),
-            "no_uploads": dg.MetadataValue.json(empty),
-            "late_uploads": sum(len(v) for v in late.values()),
-            "not_notified": dg.MetadataValue.json(_not_notified(context, published)),
+            "day_daily_files": len(published) + len(skipped),
+            "day_late_uploads": sum(len(v) for v in late.values()),
+            "day_contracts_without_uploads": dg.MetadataValue.json(empty),
+            "run_published": len(published),
+            "run_uploads": sum(b.publication.uploads for b in published),
+            "run_bytes": sum(b.publication.size for b in published),
+            "run_files": dg.MetadataValue.json(
+                {b.publication.support_id: b.url for b in published}
+            ),
+            "run_found_published": dg.MetadataValue.json(skipped),
+            "run_not_notified": dg.MetadataValue.json(_not_notified(context, published)),
         },
         check_results=[
             dg.AssetCheckResult(
