@@ -133,3 +133,17 @@ def test_a_storage_error_keeps_its_retries_and_a_generator_stays_one():
     assert failed.value.description == (
         "configuration error (WarehouseKeyError): no warehouse key: set IT360_KEY_FILE"
     )
+
+
+def test_an_unknown_executor_stops_the_cli_before_any_run(tmp_path):
+    """Read when the Definitions are built: the code location does not load, so no run is
+    made (nothing to retry) and the output ends with the one line that names the setting."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
+    done = cli_materialize(home, {"IT360_EXECUTOR": "bogus"}, "2024-03-18")
+    assert done.returncode != 0
+    last = (done.stdout + done.stderr).strip().splitlines()[-1]
+    assert last == "ValueError: IT360_EXECUTOR='bogus': expected one of multiprocess, celery, k8s"
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_runs() == []
