@@ -205,7 +205,7 @@ def stage_dagster(work: Workload, runs: int, large: bool) -> list[Row]:
         work.fresh("dagster")
         shutil.rmtree(home, ignore_errors=True)
         home.mkdir()
-        shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+        shutil.copy(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
 
     env = {
         "DAGSTER_HOME": str(home),

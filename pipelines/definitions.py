@@ -13,6 +13,7 @@ from assets.housekeeping import diag_bundles as support
 from assets.housekeeping import retention
 from assets.landing import raw
 from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
+from pipelines.automation import automation
 from pipelines.executors import build_executor
 from pipelines.resources import (
     build_clock,
@@ -24,6 +25,7 @@ from pipelines.resources import (
 
 
 def build_definitions() -> dg.Definitions:
+    status = automation()  # IT360_AUTOMATION: whether schedules and sensors start running
     return dg.Definitions(
         assets=[
             raw.raw_uploads,
@@ -47,19 +49,21 @@ def build_definitions() -> dg.Definitions:
             raw_compaction.compact_raw,
         ],
         schedules=[
-            schedules.build_daily_publication_schedule(daily_publish_cron()),
-            schedules.deliverable_retention_schedule,
-            dashboard_jobs.dashboard_schedule,
-            dashboard_jobs.ledger_export_schedule,
-            dashboard_jobs.compaction_schedule,
-            *dashboard_jobs.retention_schedules,
+            schedules.build_daily_publication_schedule(daily_publish_cron(), status.schedules),
+            schedules.build_deliverable_retention_schedule(status.schedules),
+            *dashboard_jobs.build_schedules(status.schedules),
         ],
         sensors=[
-            sensors.build_inbox_sensor(sensor_interval_seconds()),
-            sensors.build_late_landing_sensor(sensor_interval_seconds()),
-            sensors.build_run_failure_notice_sensor(notices.notice_interval_seconds()),
+            sensors.build_inbox_sensor(sensor_interval_seconds(), status.sensors),
+            sensors.build_late_landing_sensor(sensor_interval_seconds(), status.sensors),
+            sensors.build_run_failure_notice_sensor(
+                notices.notice_interval_seconds(), status.sensors
+            ),
             sensors.build_daily_deadline_sensor(
-                notices.notice_interval_seconds(), daily_publish_cron(), notices.deadline_grace()
+                notices.notice_interval_seconds(),
+                daily_publish_cron(),
+                notices.deadline_grace(),
+                status.sensors,
             ),
         ],
         resources={

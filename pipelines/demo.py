@@ -128,7 +128,7 @@ def _demo_key() -> str:
 def _dagster_home() -> Path:
     home = Path(os.environ.setdefault("DAGSTER_HOME", str((VAR / "dagster_home").resolve())))
     home.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     return home
 
 

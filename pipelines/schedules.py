@@ -1,6 +1,7 @@
 """Schedules, all in Japan time: the daily publication (day D on D+2, 06:00) and deliverable
 retention; `tokyo_schedule` and `closed_day_schedule` build every schedule of the code
-location (see also pipelines/dashboard_jobs.py)."""
+location (see also pipelines/dashboard_jobs.py), each with the default status the Definitions
+pass them (pipelines/automation.py; Dagster's own default, stopped, when none is given)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     )
 
 TOKYO = "Asia/Tokyo"
+STOPPED = dg.DefaultScheduleStatus.STOPPED
 
 
 def tokyo_schedule(
@@ -25,14 +27,15 @@ def tokyo_schedule(
     cron: str,
     description: str,
     name: str | None = None,
+    status: dg.DefaultScheduleStatus = STOPPED,
 ) -> dg.ScheduleDefinition:
-    """A running schedule of an unpartitioned job at `cron`, Japan time."""
+    """A schedule of an unpartitioned job at `cron`, Japan time."""
     return dg.ScheduleDefinition(
         name=name or f"{job.name}_schedule",
         job=job,
         cron_schedule=cron,
         execution_timezone=TOKYO,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=status,
         description=description,
     )
 
@@ -44,8 +47,9 @@ def closed_day_schedule(
     days_back: int,
     run_key_prefix: str,
     description: str,
+    status: dg.DefaultScheduleStatus = STOPPED,
 ) -> dg.ScheduleDefinition:
-    """A running schedule that runs the service-day partition `days_back` days before the
+    """A schedule that runs the service-day partition `days_back` days before the
     (Japan) date it fires on; the run key makes a second tick for the same day a no-op."""
 
     @dg.schedule(
@@ -53,7 +57,7 @@ def closed_day_schedule(
         job=job,
         cron_schedule=cron,
         execution_timezone=TOKYO,
-        default_status=dg.DefaultScheduleStatus.RUNNING,
+        default_status=status,
         description=description,
     )
     def _schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
@@ -65,7 +69,9 @@ def closed_day_schedule(
     return _schedule
 
 
-def build_daily_publication_schedule(cron: str) -> dg.ScheduleDefinition:
+def build_daily_publication_schedule(
+    cron: str, status: dg.DefaultScheduleStatus = STOPPED
+) -> dg.ScheduleDefinition:
     return closed_day_schedule(
         "daily_publication_schedule",
         publish_daily,
@@ -73,12 +79,17 @@ def build_daily_publication_schedule(cron: str) -> dg.ScheduleDefinition:
         days_back=2,
         run_key_prefix="publish",
         description="Publishes service day D's daily files on D+2 (Japan time).",
+        status=status,
     )
 
 
-deliverable_retention_schedule = tokyo_schedule(
-    expire_deliverables,
-    "30 4 * * *",
-    "Deletes deliverables 30 days after their publication.",
-    name="deliverable_retention_schedule",
-)
+def build_deliverable_retention_schedule(
+    status: dg.DefaultScheduleStatus = STOPPED,
+) -> dg.ScheduleDefinition:
+    return tokyo_schedule(
+        expire_deliverables,
+        "30 4 * * *",
+        "Deletes deliverables 30 days after their publication.",
+        name="deliverable_retention_schedule",
+        status=status,
+    )

@@ -22,6 +22,8 @@ FIRST_DAY = dt.date(2024, 3, 18)
 # environment) uses this run's random key unless the test sets its own.
 os.environ.setdefault("IT360_KEY", secrets.token_hex(32))
 os.environ.pop("IT360_KEY_FILE", None)
+# A test instance runs no schedule or sensor unless the test asks (pipelines/automation.py).
+os.environ.setdefault("IT360_AUTOMATION", "off")
 
 
 def storage_for(base: Path):

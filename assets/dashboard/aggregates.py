@@ -5,9 +5,9 @@ import dagster as dg
 
 from assets.dashboard import build as dashboard_build
 from assets.dashboard.build import ContractDay
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
-from assets.retries import BUILD_RETRY
+from assets.retries import BUILD_RETRY, fails_once_on_configuration_error
 from storage import layout
 from transforms.service_day import parse_day
 
@@ -55,25 +55,25 @@ AGGREGATE_ASSETS = {name: f"agg_{name}" for name in layout.AGGREGATES}
     partitions_def=service_day_partitions,
     retry_policy=BUILD_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             MATCHES_RAW,
-            asset="agg_event_types",
-            description="Per contract, the event types count exactly the records the day's "
+            "agg_event_types",
+            "Per contract, the event types count exactly the records the day's "
             "uploads declare, and terminal activity has one row per uploading terminal.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             TENANT_ISOLATED,
-            asset="agg_terminal_status",
-            description="No aggregate of a contract names a terminal another contract owns.",
+            "agg_terminal_status",
+            "No aggregate of a contract names a terminal another contract owns.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             ORG_INFO_USED,
-            asset="agg_user_activity",
-            description="Each contract's organisation info was readable (users without a "
-            "row are counted).",
+            "agg_user_activity",
+            "Each contract's organisation info was readable (users without a row are counted).",
         ),
     ],
 )
+@fails_once_on_configuration_error
 def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     """The 360 dashboard's ten aggregates of one service day, for every contract: DuckDB SQL
     (`sql/agg_<name>.sql`) over that contract's raw records of the day, published under a
@@ -83,6 +83,7 @@ def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     built = dashboard_build.build_day(
         storage.warehouse_root(), storage.load_contracts(), day, progress=context.log.info
     )
+    # A build replaces the whole day, so these counts are the day's: no run delta to tell apart.
     for name, key in AGGREGATE_ASSETS.items():
         yield dg.MaterializeResult(
             asset_key=key,
@@ -151,6 +152,7 @@ def _org_info_used(built: list[ContractDay]) -> dg.AssetCheckResult:
     kinds={"csv"},
     retry_policy=BUILD_RETRY,
 )
+@fails_once_on_configuration_error
 def asset_ledger_export(
     context: dg.AssetExecutionContext, storage: ServiceStorage
 ) -> dg.MaterializeResult:

@@ -7,9 +7,9 @@ import dagster as dg
 from assets.delivery import build as deliverables
 from assets.delivery.build import Refusal, Roots
 from assets.op_jobs import op_job
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
-from assets.retries import BUILD_RETRY, STORAGE_RETRY
+from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
 from storage import deliverable_files
 from transforms.service_day import parse_day, parse_instant
 
@@ -40,13 +40,14 @@ def _not_notified(context: dg.OpExecutionContext, built: list[deliverables.Built
     kinds={"zip"},
     retry_policy=BUILD_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             NO_LATE,
-            asset="daily_deliverable",
-            description="No upload of the day landed after its daily file was published.",
+            "daily_deliverable",
+            "No upload of the day landed after its daily file was published.",
         )
     ],
 )
+@fails_once_on_configuration_error
 def daily_deliverable(
     context: dg.AssetExecutionContext,
     config: DailyConfig,
@@ -71,16 +72,21 @@ def daily_deliverable(
     except Refusal as exc:  # too early: the same run would be refused again, so no retry
         raise dg.Failure(description=f"not published: {exc}", allow_retries=False) from exc
     published, skipped, empty, late = run.published, run.already_published, run.no_uploads, run.late
+    # The day's state first (its files in the customers' folders, its late uploads), then what
+    # this run published: a second run shows `run_published 0` below `day_daily_files 2`.
     return dg.MaterializeResult(
         metadata={
-            "published": len(published),
-            "files": dg.MetadataValue.json({b.publication.support_id: b.url for b in published}),
-            "uploads": sum(b.publication.uploads for b in published),
-            "bytes": sum(b.publication.size for b in published),
-            "already_published": dg.MetadataValue.json(skipped),
-            "no_uploads": dg.MetadataValue.json(empty),
-            "late_uploads": sum(len(v) for v in late.values()),
-            "not_notified": dg.MetadataValue.json(_not_notified(context, published)),
+            "day_daily_files": len(published) + len(skipped),
+            "day_late_uploads": sum(len(v) for v in late.values()),
+            "day_contracts_without_uploads": dg.MetadataValue.json(empty),
+            "run_published": len(published),
+            "run_uploads": sum(b.publication.uploads for b in published),
+            "run_bytes": sum(b.publication.size for b in published),
+            "run_files": dg.MetadataValue.json(
+                {b.publication.support_id: b.url for b in published}
+            ),
+            "run_found_published": dg.MetadataValue.json(skipped),
+            "run_not_notified": dg.MetadataValue.json(_not_notified(context, published)),
         },
         check_results=[
             dg.AssetCheckResult(
@@ -122,6 +128,7 @@ def _refused(fn):
 
 
 @dg.op(name="spot_30_days", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def spot_30_days_op(
     context: dg.OpExecutionContext,
     config: Spot30Config,
@@ -162,6 +169,7 @@ def spot_30_days_op(
 
 
 @dg.op(name="spot_1_year", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def spot_1_year_op(
     context: dg.OpExecutionContext,
     config: Spot1YearConfig,
@@ -198,6 +206,7 @@ def spot_1_year_op(
 
 
 @dg.op(name="expire_deliverables", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def expire_deliverables_op(
     context: dg.OpExecutionContext, config: ExpireConfig, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

@@ -13,7 +13,7 @@ import dagster as dg
 
 from assets.op_jobs import op_job
 from assets.resources import Clock, ServiceStorage
-from assets.retries import STORAGE_RETRY
+from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
 from storage import compaction, warehouse
 from transforms.service_day import parse_day, service_day_of_instant
 
@@ -24,6 +24,7 @@ class CompactConfig(dg.Config):
 
 
 @dg.op(name="compact_raw", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def compact_raw_op(
     context: dg.OpExecutionContext, config: CompactConfig, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

@@ -16,7 +16,7 @@ import dagster as dg
 
 from assets.op_jobs import op_job
 from assets.resources import Clock, ServiceStorage
-from assets.retries import STORAGE_RETRY  # deleting is safe to repeat: a missing file is fine
+from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
 from storage import aggregates, stored_partitions
 from storage.roots import Root
 from transforms import retention_windows
@@ -46,7 +46,9 @@ def _expire_partitions(
     return _report(context, [p.rel for p in doomed], oldest_kept_day=oldest, **extra)
 
 
+# Deleting is safe to repeat (a missing file is fine): every retention op has STORAGE_RETRY.
 @dg.op(name="retention_aggregates", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def retention_aggregates_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -76,6 +78,7 @@ def retention_aggregates_op(
 
 
 @dg.op(name="retention_raw", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def retention_raw_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -87,6 +90,7 @@ def retention_raw_op(
 
 
 @dg.op(name="retention_quarantine", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def retention_quarantine_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:
@@ -103,6 +107,7 @@ def retention_quarantine_op(
 
 
 @dg.op(name="retention_diag", retry_policy=STORAGE_RETRY)
+@fails_once_on_configuration_error
 def retention_diag_op(
     context: dg.OpExecutionContext, storage: ServiceStorage, clock: Clock
 ) -> dg.Output:

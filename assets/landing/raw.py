@@ -3,9 +3,9 @@
 import dagster as dg
 
 from assets.landing.land import LandingReport, land_day
-from assets.partitions import service_day_partitions
+from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
-from assets.retries import LANDING_RETRY
+from assets.retries import LANDING_RETRY, fails_once_on_configuration_error
 from storage import warehouse
 from transforms.service_day import parse_day
 
@@ -20,18 +20,19 @@ CONSISTENT = "day_rows_consistent"
     kinds={"parquet"},
     retry_policy=LANDING_RETRY,
     check_specs=[
-        dg.AssetCheckSpec(
+        day_check(
             ACCOUNTED,
-            asset="raw_uploads",
-            description="Every inbox file this run saw ended in exactly one place.",
+            "raw_uploads",
+            "Every inbox file this run saw ended in exactly one place.",
         ),
-        dg.AssetCheckSpec(
+        day_check(
             CONSISTENT,
-            asset="raw_uploads",
-            description="The day's uploads, records and rejects agree; no key twice.",
+            "raw_uploads",
+            "The day's uploads, records and rejects agree; no key twice.",
         ),
     ],
 )
+@fails_once_on_configuration_error
 def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> dg.MaterializeResult:
     """Uploads of one service day, landed from the inboxes into the one-year raw store:
     one row per upload with its original ZIP bytes, one per record, one per rejected record;
@@ -43,40 +44,47 @@ def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> d
     report = land_day(storage.inbox_root(), wh, contracts, day, progress=context.log.info)
     totals = warehouse.day_totals(wh, sorted(contracts), day)
     fates = warehouse.day_fates(wh, day)
+    # The day's totals first, then this run's own delta: Dagster shows metadata in this order,
+    # and a re-send run's `run_records 0` must not read as the day's count.
     return dg.MaterializeResult(
-        metadata=_run_metadata(report)
-        | {f"day_{k}": v for k, v in totals.items()}
-        | _day_fate_metadata(fates),
+        metadata=_day_metadata(totals, fates) | _run_metadata(report),
         check_results=[_accounted(report), _consistent(totals)],
     )
 
 
-def _run_metadata(report: LandingReport) -> dict[str, object]:
+def _day_metadata(totals: dict[str, int], fates: dict) -> dict[str, object]:
+    """Every run of this day so far: what the day holds, then how its files ended."""
+    outcomes, quarantined = fates["outcomes"], fates["quarantined"]
     return {
-        "files_seen": report.files_seen,
-        "landed": report.outcomes["landed"],
-        "duplicates": report.outcomes["duplicate"],
-        "conflicts": report.quarantined_by_reason["conflict"],
-        "quarantined": report.outcomes["quarantined"],
-        "quarantined_by_reason": dg.MetadataValue.json(dict(report.quarantined_by_reason)),
-        "diag_bundles_moved": report.outcomes["diag"],
-        "records": report.records,
-        "rejected_records": report.rejects,
-        "rejects_by_reason": dg.MetadataValue.json(dict(report.rejects_by_reason)),
-        "batches": report.batches,
-        "recovered_batches": report.recovered.rolled_forward + report.recovered.rolled_back,
+        "day_uploads": totals["uploads"],
+        "day_records": totals["records"],
+        "day_rejects": totals["rejects"],
+        "day_quarantined": outcomes.get("quarantined", 0),
+        "day_duplicates": outcomes.get("duplicate", 0),
+        "day_landed": outcomes.get("landed", 0),
+        "day_conflicts": quarantined.get("conflict", 0),
+        "day_quarantined_by_reason": dg.MetadataValue.json(quarantined),
+        "day_distinct_upload_keys": totals["distinct_upload_keys"],
+        "day_records_claimed_by_uploads": totals["records_claimed_by_uploads"],
+        "day_rejects_claimed_by_uploads": totals["rejects_claimed_by_uploads"],
     }
 
 
-def _day_fate_metadata(fates: dict) -> dict[str, object]:
-    """Every run of this day so far: landed, duplicates, conflicts, quarantined by reason."""
-    outcomes, quarantined = fates["outcomes"], fates["quarantined"]
+def _run_metadata(report: LandingReport) -> dict[str, object]:
+    """This run's own delta: the inbox files it saw and where each ended."""
     return {
-        "day_landed": outcomes.get("landed", 0),
-        "day_duplicates": outcomes.get("duplicate", 0),
-        "day_conflicts": quarantined.get("conflict", 0),
-        "day_quarantined": outcomes.get("quarantined", 0),
-        "day_quarantined_by_reason": dg.MetadataValue.json(quarantined),
+        "run_files_seen": report.files_seen,
+        "run_landed": report.outcomes["landed"],
+        "run_records": report.records,
+        "run_rejected_records": report.rejects,
+        "run_quarantined": report.outcomes["quarantined"],
+        "run_duplicates": report.outcomes["duplicate"],
+        "run_conflicts": report.quarantined_by_reason["conflict"],
+        "run_quarantined_by_reason": dg.MetadataValue.json(dict(report.quarantined_by_reason)),
+        "run_rejects_by_reason": dg.MetadataValue.json(dict(report.rejects_by_reason)),
+        "run_diag_bundles_moved": report.outcomes["diag"],
+        "run_batches": report.batches,
+        "run_recovered_batches": report.recovered.rolled_forward + report.recovered.rolled_back,
     }
 
 

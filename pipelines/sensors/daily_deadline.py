@@ -60,12 +60,17 @@ def missing_daily_files(
 
 
 def build_daily_deadline_sensor(
-    interval_seconds: int, publish_cron: str, grace: dt.timedelta
+    interval_seconds: int,
+    publish_cron: str,
+    grace: dt.timedelta,
+    status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED,
 ) -> dg.SensorDefinition:
+    """`status`: the default the Definitions pass (pipelines/automation.py)."""
+
     @dg.sensor(
         name="daily_deliverable_deadline",
         minimum_interval_seconds=interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=status,
         description="Sends the operator one notice per daily file not in the customer's folder "
         "by its deadline (D+2 at the publication time, plus a grace period).",
     )

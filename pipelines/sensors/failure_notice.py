@@ -8,11 +8,15 @@ from assets.resources import Notifier
 from pipelines import notices
 
 
-def build_run_failure_notice_sensor(interval_seconds: int) -> dg.SensorDefinition:
+def build_run_failure_notice_sensor(
+    interval_seconds: int, status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED
+) -> dg.SensorDefinition:
+    """`status`: the default the Definitions pass (pipelines/automation.py)."""
+
     @dg.run_failure_sensor(
         name="run_failure_notice",
         minimum_interval_seconds=interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=status,
         description="Sends the operator a notice for every failed run (any job).",
     )
     def run_failure_notice(context: dg.RunFailureSensorContext, notifier: Notifier):

@@ -12,12 +12,16 @@ from storage import sensor_reads
 from transforms.inbox_runs import landing_runs, pending_days
 
 
-def build_inbox_sensor(interval_seconds: int) -> dg.SensorDefinition:
+def build_inbox_sensor(
+    interval_seconds: int, status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED
+) -> dg.SensorDefinition:
+    """`status`: the default the Definitions pass (pipelines/automation.py)."""
+
     @dg.sensor(
         name="inbox_sensor",
         job=land_uploads,
         minimum_interval_seconds=interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=status,
         description="Requests a landing run for every service day that has new inbox files.",
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, storage: ServiceStorage):

@@ -132,12 +132,16 @@ def late_requests(found: LateDay) -> list[dg.RunRequest]:
     ]
 
 
-def build_late_landing_sensor(interval_seconds: int) -> dg.SensorDefinition:
+def build_late_landing_sensor(
+    interval_seconds: int, status: dg.DefaultSensorStatus = dg.DefaultSensorStatus.STOPPED
+) -> dg.SensorDefinition:
+    """`status`: the default the Definitions pass (pipelines/automation.py)."""
+
     @dg.sensor(
         name="late_landing_sensor",
         jobs=[publish_daily, build_dashboard],
         minimum_interval_seconds=interval_seconds,
-        default_status=dg.DefaultSensorStatus.RUNNING,
+        default_status=status,
         description="After landing, publication and dashboard runs, re-runs publish_daily for a "
         "closed service day that "
         "gained uploads after its daily file was published (they are recorded and reported as "

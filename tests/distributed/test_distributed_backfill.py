@@ -310,7 +310,7 @@ def _check_distribution(steps: list[dict], days: list[str]) -> None:
 
 def _embedded_replay(local: Path, steps: list[dict], tmp_path: Path, monkeypatch) -> None:
     """The same steps, in the same order, in this process, on the embedded instance (the
-    repository's dagster.yaml, SQLite) with local folders as roots."""
+    repository's deploy/dagster.local.yaml, SQLite) with local folders as roots."""
     from pipelines.definitions import build_definitions
 
     for name, value in {
@@ -323,7 +323,7 @@ def _embedded_replay(local: Path, steps: list[dict], tmp_path: Path, monkeypatch
     monkeypatch.delenv("IT360_EXECUTOR", raising=False)
     home = tmp_path / "dagster_home_embedded"
     home.mkdir()
-    shutil.copy(services.REPO / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(services.REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
     definitions = build_definitions()
     assets = list(definitions.assets or [])
     with dg.DagsterInstance.from_config(str(home)) as instance:

@@ -18,18 +18,15 @@ from assets.housekeeping.retention import (
     retention_quarantine,
     retention_raw,
 )
-from pipelines.dashboard_jobs import (
-    compaction_schedule,
-    dashboard_schedule,
-    ledger_export_schedule,
-    retention_schedules,
-)
+from pipelines.dashboard_jobs import build_schedules
 from pipelines.definitions import build_definitions
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE
 from tests.conftest import storage_for
 from tests.pipelines.conftest import resources
+
+NIGHT = {s.name: s for s in build_schedules()}
 
 
 def materialized(result, key):
@@ -226,7 +223,7 @@ def test_the_dashboard_schedule_builds_the_day_that_just_closed():
         scheduled_execution_time=dt.datetime.fromisoformat("2024-07-16T05:30:00+09:00"),
         repository_def=build_definitions().get_repository_def(),
     )
-    request = dashboard_schedule.evaluate_tick(context).run_requests[0]
+    request = NIGHT["dashboard_schedule"].evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2024-07-15"
     assert request.run_key == "dashboard-2024-07-15"
 
@@ -241,8 +238,7 @@ def next_ticks(schedule: dg.ScheduleDefinition, after: dt.datetime, count: int =
 
 def test_the_night_runs_retention_then_compaction_then_the_build_then_the_export():
     midnight = dt.datetime.fromisoformat("2024-07-16T00:00:00+09:00")
-    night = (*retention_schedules, compaction_schedule, dashboard_schedule, ledger_export_schedule)
-    schedules = {s.name: s for s in night}
+    schedules = NIGHT
     first = {name: next_ticks(s, midnight)[0] for name, s in schedules.items()}
     retention = [first[f"retention_{n}_schedule"] for n in ("aggregates", "raw", "quarantine")]
     # All on the Japan-time day that just began, and in this order: the retention jobs, raw

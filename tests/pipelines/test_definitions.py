@@ -115,3 +115,19 @@ def test_every_step_that_touches_storage_has_a_retry_policy():
     for job in (*jobs, collect_diag_bundles, compact_raw):
         for node in job.graph.node_defs:
             assert node.retry_policy is not None and node.retry_policy.max_retries >= 1, node.name
+
+
+def test_one_embedded_instance_file_and_not_at_the_root():
+    """`dagster dev` warns about a root dagster.yaml it does not read; the embedded instance
+    file lives in deploy/ and loads as $DAGSTER_HOME/dagster.yaml (the demo copies it)."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    assert not (repo / "dagster.yaml").exists()
+    assert 'REPO / "deploy" / "dagster.local.yaml"' in (repo / "pipelines/demo.py").read_text()
+    with tempfile.TemporaryDirectory() as home:
+        shutil.copy(repo / "deploy" / "dagster.local.yaml", Path(home) / "dagster.yaml")
+        with dg.DagsterInstance.from_config(home) as instance:
+            assert instance.run_retries_enabled and instance.run_retries_max_retries == 1

@@ -46,7 +46,7 @@ def test_daily_asset_publishes_once_then_reports_late_uploads(landed):
             for s in ("S0001", "S0002", "S0003")
             if (base / "delivery" / "it360-log" / s / "2024-03-18.zip").exists()
         ]
-        assert meta["published"].value == len(options) == 2  # the third contract has no option
+        assert meta["run_published"].value == len(options) == 2  # the third contract has no option
         path = base / "delivery" / "it360-log" / "S0001" / "2024-03-18.zip"
         stamp = path.stat().st_mtime_ns
         again = dg.materialize(
@@ -56,7 +56,12 @@ def test_daily_asset_publishes_once_then_reports_late_uploads(landed):
             resources=resources(base),
         )
         meta = again.asset_materializations_for_node("daily_deliverable")[0].metadata
-        assert meta["published"].value == 0 and path.stat().st_mtime_ns == stamp  # not rewritten
+        assert (
+            meta["run_published"].value == 0 and path.stat().st_mtime_ns == stamp
+        )  # not rewritten
+        # the day's files first, then this run's (none): the order the UI shows
+        assert list(meta)[:2] == ["day_daily_files", "day_late_uploads"]
+        assert meta["day_daily_files"].value == 2
         checks = again.get_asset_check_evaluations()
         assert [c.passed for c in checks] == [True]
         config = {"ops": {"daily_deliverable": {"config": {"republish": True}}}}
@@ -68,7 +73,7 @@ def test_daily_asset_publishes_once_then_reports_late_uploads(landed):
             run_config=config,
         )
         meta = forced.asset_materializations_for_node("daily_deliverable")[0].metadata
-        assert meta["published"].value == 2 and path.stat().st_mtime_ns != stamp
+        assert meta["run_published"].value == 2 and path.stat().st_mtime_ns != stamp
     assert len(list((base / "outbox").glob("*.eml"))) == 4  # one notice per publication
 
 
@@ -118,8 +123,8 @@ def test_a_file_published_without_a_notice_address_is_reported(landed):
             resources=resources(base),
         )
     meta = result.asset_materializations_for_node("daily_deliverable")[0].metadata
-    assert meta["published"].value == 2
-    [silent] = meta["not_notified"].value
+    assert meta["run_published"].value == 2
+    [silent] = meta["run_not_notified"].value
     assert silent.endswith("it360-log/S0001/2024-03-18.zip")
     assert len(list((base / "outbox").glob("*.eml"))) == 1  # the other contract's notice
 

@@ -27,10 +27,12 @@ def test_materialize_a_day_reports_counts_and_passes_its_checks(sample):
     assert result.success
     meta = result.asset_materializations_for_node("raw_uploads")[0].metadata
     want = manifest.expected_counts(service_day=day)
-    assert meta["landed"].value == want["outcomes"].get("landed", 0)
-    assert meta["records"].value == want["records"]
-    assert meta["rejected_records"].value == sum(want["rejects"].values())
+    assert meta["run_landed"].value == want["outcomes"].get("landed", 0)
+    assert meta["run_records"].value == want["records"]
+    assert meta["run_rejected_records"].value == sum(want["rejects"].values())
     assert meta["day_uploads"].value == want["outcomes"].get("landed", 0)
+    assert meta["day_records"].value == want["records"]
+    assert meta["day_rejects"].value == sum(want["rejects"].values())
     assert meta["day_landed"].value == want["outcomes"].get("landed", 0)
     assert meta["day_duplicates"].value == 0
     day_quarantine = meta["day_quarantined_by_reason"].value
@@ -41,12 +43,43 @@ def test_materialize_a_day_reports_counts_and_passes_its_checks(sample):
     assert all(e.passed for e in evaluations)
 
 
+def test_the_metadata_reads_the_days_totals_first_then_the_runs_delta(sample):
+    """As stored in the instance (the UI shows metadata in this order): a re-send run leads
+    with the day's totals, and its own zero records are named as the run's."""
+    base, manifest = sample
+    day = sample_days(manifest)[1].isoformat()
+    with dg.instance_for_test() as instance:
+        for _ in range(2):  # the second run finds every file already landed
+            dg.materialize(
+                [raw_uploads],
+                partition_key=day,
+                instance=instance,
+                resources={"storage": storage_for(base)},
+            )
+        event = instance.get_latest_materialization_event(dg.AssetKey("raw_uploads"))
+        meta = event.asset_materialization.metadata
+    names = list(meta)
+    assert names[:5] == [
+        "day_uploads",
+        "day_records",
+        "day_rejects",
+        "day_quarantined",
+        "day_duplicates",
+    ]
+    first_run_key = next(i for i, n in enumerate(names) if n.startswith("run_"))
+    assert all(n.startswith("day_") for n in names[:first_run_key])
+    assert all(n.startswith("run_") for n in names[first_run_key:])
+    want = manifest.expected_counts(service_day=sample_days(manifest)[1])
+    assert meta["day_records"].value == want["records"] and meta["run_records"].value == 0
+    assert meta["run_landed"].value == 0
+
+
 def test_the_dagster_cli_lands_a_partition(sample, tmp_path):
     base, manifest = sample
     day = sample_days(manifest)[1]
     home = tmp_path / "dagster_home"
     home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
+    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
