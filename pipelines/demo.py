@@ -34,6 +34,8 @@ def main() -> None:
     if args.fresh and VAR.exists():
         shutil.rmtree(VAR)
     os.environ.setdefault("IT360_NOW", DEMO_NOW)
+    # The partitions start at the sample's first day (its landing runs start a day early).
+    os.environ.setdefault("IT360_FIRST_SERVICE_DAY", str(FIRST_DAY - dt.timedelta(days=1)))
     key_file = _demo_key()
     home = _dagster_home()
     from pipelines.definitions import build_definitions
