@@ -3,8 +3,9 @@ small state landed through the pipeline's own job, driven only through its Graph
 as the UI drives it: the asset groups and assets, raw_uploads' partition statuses, a two-day
 backfill of `build_dashboard` run by the daemon, and the checks' results with their days.
 
-One `dagster dev` serves the whole module (its start-up is most of the time); every process
-it starts is stopped at teardown, and the test fails if one is left.
+One test, in steps, on one `dagster dev`: its start-up and the daemon's ticks are most of the
+time, and separate tests could be spread over pytest-xdist's workers, each starting its own.
+Every process it starts is stopped at teardown, and the test fails if one is left.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ GROUPS = """
 """
 
 
-def test_the_ui_lists_the_asset_groups_and_their_assets(ui):
+def _lists_the_asset_groups_and_their_assets(ui: UI) -> None:
     from pipelines.definitions import build_definitions
 
     (repo,) = ui.query(GROUPS)["repositoriesOrError"]["nodes"]
@@ -173,7 +174,7 @@ RAW_STATUSES = """
 """
 
 
-def test_the_ui_reads_the_landed_days_of_raw_uploads(ui):
+def _reads_the_landed_days_of_raw_uploads(ui: UI) -> None:
     (node,) = ui.query(RAW_STATUSES)["assetNodes"]
     assert node["isPartitioned"]
     # The partitions start at the first service day setting (the sample's first day).
@@ -275,7 +276,7 @@ def _assert_checked_per_day(executions: list[dict], day_of_run: dict[str, str]) 
                 assert execution["evaluation"]["partition"] == execution["partition"]
 
 
-def test_a_two_day_backfill_of_build_dashboard_succeeds_with_its_checks(ui):
+def _backfills_two_days_of_build_dashboard_with_its_checks(ui: UI) -> None:
     days = ui.days[-2:]
     backfill = _wait_for_backfill(ui, _launch_backfill(ui, "build_dashboard", days), len(days))
     assert backfill["status"] in {"COMPLETED", "COMPLETED_SUCCESS"}, backfill
@@ -300,3 +301,9 @@ def test_a_two_day_backfill_of_build_dashboard_succeeds_with_its_checks(ui):
             _assert_checked_per_day(executions, day_of_run)
             checked += 1
     assert checked > 0
+
+
+def test_the_ui_lists_reads_and_backfills_through_graphql(ui):
+    _lists_the_asset_groups_and_their_assets(ui)
+    _reads_the_landed_days_of_raw_uploads(ui)
+    _backfills_two_days_of_build_dashboard_with_its_checks(ui)
