@@ -1,24 +1,44 @@
-"""The service day as a Dagster partition: D 05:00 to D+1 05:00 Asia/Tokyo. Defined once."""
+"""The service day as a Dagster partition: D 05:00 to D+1 05:00 Asia/Tokyo. Defined once.
+
+The partitions start at the first service day, `IT360_FIRST_SERVICE_DAY` (default in
+`transforms.service_day`). Partition keys are the days themselves, so moving the start never
+re-keys or moves landed data: days before it stay in the warehouse and in the analyst views,
+and only leave the partition list (docs/decisions.md).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import warnings
 
 import dagster as dg
 
 from transforms import service_day
 
-FIRST_SERVICE_DAY = service_day.FIRST_SERVICE_DAY.isoformat()
+FIRST_SERVICE_DAY_SETTING = "IT360_FIRST_SERVICE_DAY"
 
-# end_offset=1 includes the service day in progress: agents upload all day, and landing runs
-# for the open day as uploads arrive.
-service_day_partitions = dg.DailyPartitionsDefinition(
-    start_date=FIRST_SERVICE_DAY,
-    hour_offset=5,
-    timezone="Asia/Tokyo",
-    end_offset=1,
-    fmt="%Y-%m-%d",
-)
+
+def build_service_day_partitions(first_day: dt.date) -> dg.DailyPartitionsDefinition:
+    """The service-day partitions from `first_day` on."""
+    # end_offset=1 includes the service day in progress: agents upload all day, and landing
+    # runs for the open day as uploads arrive.
+    return dg.DailyPartitionsDefinition(
+        start_date=first_day.isoformat(),
+        hour_offset=service_day.DAY_START_HOUR,
+        timezone="Asia/Tokyo",
+        end_offset=1,
+        fmt="%Y-%m-%d",
+    )
+
+
+# Read once, when this module is imported: the assets are declared with these partitions at
+# import (and the sensors import them), and one object must be shared by all of them, so the
+# setting cannot wait for `build_definitions()` (trade-off in docs/decisions.md).
+FIRST_SERVICE_DAY = service_day.first_service_day(
+    os.environ.get(FIRST_SERVICE_DAY_SETTING)
+).isoformat()
+service_day_partitions = build_service_day_partitions(dt.date.fromisoformat(FIRST_SERVICE_DAY))
 
 
 def day_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:

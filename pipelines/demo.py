@@ -37,6 +37,8 @@ def main() -> None:
         # var/ holds the demo's service roots (and its key and Dagster home): all go.
         Root(str(VAR)).delete_tree("")
     os.environ.setdefault("IT360_NOW", DEMO_NOW)
+    # The partitions start at the sample's first day (its landing runs start a day early).
+    os.environ.setdefault("IT360_FIRST_SERVICE_DAY", str(FIRST_DAY - dt.timedelta(days=1)))
     _pin_roots()
     _demo_key()
     _dagster_home()
@@ -149,9 +151,9 @@ def _report(result: dg.ExecuteInProcessResult, day: dt.date) -> None:
     for event in result.get_asset_materialization_events():
         meta = {k: v.value for k, v in event.materialization.metadata.items()}
     print(
-        f"   {day}: {'ok' if result.success else 'FAILED'}  landed {meta.get('landed')}, "
-        f"duplicates {meta.get('duplicates')}, quarantined {meta.get('quarantined')}, "
-        f"records {meta.get('records')}, rejected {meta.get('rejected_records')}"
+        f"   {day}: {'ok' if result.success else 'FAILED'}  landed {meta.get('run_landed')}, "
+        f"duplicates {meta.get('run_duplicates')}, quarantined {meta.get('run_quarantined')}, "
+        f"records {meta.get('run_records')}, rejected {meta.get('run_rejected_records')}"
     )
 
 

@@ -22,6 +22,10 @@ FIRST_DAY = dt.date(2024, 3, 18)
 # environment) uses this run's random key unless the test sets its own.
 os.environ.setdefault("IT360_KEY", secrets.token_hex(32))
 os.environ.pop("IT360_KEY_FILE", None)
+# The suite's fixtures and replays use service days back to 2023 (partitions are read once, at
+# import of assets.partitions, so this is set before any test module imports them).
+os.environ.setdefault("IT360_FIRST_SERVICE_DAY", "2023-01-01")
+
 # A test instance runs no schedule or sensor unless the test asks (pipelines/automation.py).
 os.environ.setdefault("IT360_AUTOMATION", "off")
 

@@ -47,8 +47,9 @@ def checkout_copy(target: Path) -> Path:
     files = listed.stdout.split() if listed.returncode == 0 else []
     if not files:  # not a git checkout: the folders the commands need
         names = ("assets", "pipelines", "storage", "transforms", "samples", "sql", "examples")
+        names += ("deploy",)
         files = [str(p.relative_to(REPO)) for n in names for p in (REPO / n).rglob("*.*")]
-        files += ["dagster.yaml", "pyproject.toml", "README.md"]
+        files += ["pyproject.toml", "README.md"]
     for rel in files:
         if (REPO / rel).is_file():
             (target / rel).parent.mkdir(parents=True, exist_ok=True)

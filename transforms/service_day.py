@@ -10,8 +10,12 @@ import datetime as dt
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 DAY_START_HOUR = 5
 _DAY_SHIFT = dt.timedelta(hours=DAY_START_HOUR)
-# The first service day the service has (its first partition).
-FIRST_SERVICE_DAY = dt.date(2023, 1, 1)
+# The earliest service day an upload may carry: older SENT15s come from a reset PC clock and are
+# quarantined (`day_out_of_range`). The partitions start later, at the first service day setting.
+EARLIEST_LANDABLE_DAY = dt.date(2023, 1, 1)
+# The first service day (the first partition) when IT360_FIRST_SERVICE_DAY is unset: see
+# docs/decisions.md ("Partitions start at the first service day").
+DEFAULT_FIRST_SERVICE_DAY = dt.date(2024, 1, 1)
 # A PC clock may run ahead of the service's by this much before its uploads count as coming
 # from a day that cannot be yet.
 CLOCK_SKEW_DAYS = 1
@@ -29,8 +33,21 @@ def service_day_of_instant(instant: dt.datetime) -> dt.date:
 
 def landable_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
     """The first and last service day an upload arriving `now` can be landed into: from the
-    first service day to today's, plus the clock skew allowed to agents."""
-    return FIRST_SERVICE_DAY, service_day_of_instant(now) + dt.timedelta(days=CLOCK_SKEW_DAYS)
+    earliest landable day to today's, plus the clock skew allowed to agents."""
+    return EARLIEST_LANDABLE_DAY, service_day_of_instant(now) + dt.timedelta(days=CLOCK_SKEW_DAYS)
+
+
+def first_service_day(setting: str | None) -> dt.date:
+    """The first service day from its setting's text (`YYYY-MM-DD`; empty or None: the
+    default). A wrong value raises one line that names the setting."""
+    if not setting:
+        return DEFAULT_FIRST_SERVICE_DAY
+    try:
+        return parse_day(setting.strip())
+    except ValueError:
+        raise ValueError(
+            f"IT360_FIRST_SERVICE_DAY={setting!r} is not a day: write it as YYYY-MM-DD"
+        ) from None
 
 
 def service_day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:

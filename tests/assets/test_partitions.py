@@ -1,0 +1,68 @@
+"""The service-day partitions start at the first service day setting (IT360_FIRST_SERVICE_DAY);
+moving the start keeps every landed day where it is."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.assets.dashboard_fixture import DAY1, DAY2
+from transforms import service_day
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_setting_reads_a_day_or_falls_back_to_the_default():
+    assert service_day.first_service_day(None) == service_day.DEFAULT_FIRST_SERVICE_DAY
+    assert service_day.first_service_day("") == service_day.DEFAULT_FIRST_SERVICE_DAY
+    assert service_day.first_service_day("2024-07-15").isoformat() == "2024-07-15"
+    with pytest.raises(ValueError, match=r"^IT360_FIRST_SERVICE_DAY='2024/07/15' is not a day"):
+        service_day.first_service_day("2024/07/15")
+
+
+@pytest.fixture(scope="module")
+def started_later(hand_template, tmp_path_factory) -> tuple[Path, dict, dict]:
+    """The hand-written fixture (landed on DAY1 and DAY2) read and built by a process whose
+    partitions start at DAY2: (folder, what the views read before, the process's report)."""
+    import shutil
+
+    from storage import duck
+    from storage.roots import Root
+
+    base = tmp_path_factory.mktemp("later") / "fixture"
+    shutil.copytree(hand_template, base)
+    con = duck.connect(Root(str(base / "warehouse")))
+    before = dict(con.execute("select day::varchar, count(*) from uploads group by all").fetchall())
+    env = {**os.environ, "IT360_FIRST_SERVICE_DAY": DAY2.isoformat(), "PYTHONPATH": str(REPO)}
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.assets.first_day_run", str(base), DAY2.isoformat()],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    return base, before, json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def test_every_asset_shares_partitions_that_start_at_the_setting(started_later):
+    _, _, report = started_later
+    assert report["first_service_day"] == DAY2.isoformat()
+    assert report["first_keys"] == [DAY2.isoformat()]
+    assert report["one_definition"] and report["partitioned_assets"] > 3
+
+
+def test_days_before_the_setting_stay_readable_and_a_later_day_builds(started_later):
+    base, before, report = started_later
+    # DAY1 is before the first partition now: its landed uploads are still in the views, same
+    # rows as before; nothing was moved or re-keyed.
+    assert before[DAY1.isoformat()] > 0
+    assert report["uploads_by_day"] == before
+    assert report["built"]
+    assert list((base / "warehouse").rglob(f"*day={DAY1.isoformat()}*"))
