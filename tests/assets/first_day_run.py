@@ -22,7 +22,7 @@ def main(base: Path, day: str) -> dict:
     from pipelines.definitions import build_definitions
     from storage import duck
     from storage.roots import Root
-    from tests.pipelines.test_raw_asset import storage_for
+    from tests.conftest import storage_for
 
     graph = build_definitions().resolve_asset_graph()
     partitioned = [graph.get(k).partitions_def for k in graph.get_all_asset_keys()]

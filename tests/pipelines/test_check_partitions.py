@@ -7,7 +7,7 @@ from assets.landing.raw import ACCOUNTED, CONSISTENT, raw_uploads
 from assets.partitions import service_day_partitions
 from pipelines.definitions import build_definitions
 from tests.assets.landing_helpers import sample_days
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 
 def test_every_check_is_partitioned_by_the_service_day():

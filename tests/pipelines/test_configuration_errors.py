@@ -16,7 +16,7 @@ from assets.resources import ServiceStorage
 from assets.retries import fails_once_on_configuration_error
 from storage.crypto import WarehouseKeyError
 from tests.assets.landing_helpers import sample_days
-from tests.pipelines.test_raw_asset import storage_for
+from tests.conftest import storage_for
 
 REPO = Path(__file__).resolve().parents[2]
 # Measured: 72 lines (Dagster's run and step events; the Failure's one line and its Dagster
