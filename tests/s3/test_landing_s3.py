@@ -60,4 +60,4 @@ def test_materialize_with_s3_roots(sample, s3_env):
     assert result.success
     assert all(e.passed for e in result.get_asset_check_evaluations())
     meta = result.asset_materializations_for_node("raw_uploads")[0].metadata
-    assert meta["landed"].value == manifest.expected_counts(service_day=day)["uploads_landed"]
+    assert meta["run_landed"].value == manifest.expected_counts(service_day=day)["uploads_landed"]
