@@ -51,3 +51,8 @@ def day_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:
         return dg.AssetCheckSpec(
             name, asset=asset, description=description, partitions_def=service_day_partitions
         )
+
+
+def first_service_day() -> dt.date:
+    """The first service day the partitions start at: landing quarantines earlier uploads."""
+    return dt.date.fromisoformat(FIRST_SERVICE_DAY)

@@ -21,13 +21,13 @@ class LandingRun:
 
 
 def pending_days(
-    listing: dict[str, int], contracts: frozenset[str], now: dt.datetime
+    listing: dict[str, int], contracts: frozenset[str], now: dt.datetime, first_day: dt.date
 ) -> dict[str, str]:
     """Service day -> a digest of its waiting files. Dayless files, bundles and uploads of a
     day no run can land (`day_out_of_range`) go to the current service day's run (any landing
     run settles them)."""
     today = service_day_of_instant(now).isoformat()
-    days = landable_days(now)
+    days = landable_days(now, first_day)
     files: dict[str, list[str]] = {}
     for path, size in sorted(listing.items()):
         entry = classify(path, contracts, days)

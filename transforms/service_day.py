@@ -10,11 +10,9 @@ import datetime as dt
 JST = dt.timezone(dt.timedelta(hours=9), "JST")
 DAY_START_HOUR = 5
 _DAY_SHIFT = dt.timedelta(hours=DAY_START_HOUR)
-# The earliest service day an upload may carry: older SENT15s come from a reset PC clock and are
-# quarantined (`day_out_of_range`). The partitions start later, at the first service day setting.
-EARLIEST_LANDABLE_DAY = dt.date(2023, 1, 1)
 # The first service day (the first partition) when IT360_FIRST_SERVICE_DAY is unset: see
-# docs/decisions.md ("Partitions start at the first service day").
+# docs/decisions.md ("Partitions start at the first service day"). Uploads of earlier days
+# (a reset PC clock, or days before the service started) are quarantined (`day_out_of_range`).
 DEFAULT_FIRST_SERVICE_DAY = dt.date(2024, 1, 1)
 # A PC clock may run ahead of the service's by this much before its uploads count as coming
 # from a day that cannot be yet.
@@ -31,10 +29,11 @@ def service_day_of_instant(instant: dt.datetime) -> dt.date:
     return service_day_of_japan_time(instant.astimezone(JST).replace(tzinfo=None))
 
 
-def landable_days(now: dt.datetime) -> tuple[dt.date, dt.date]:
+def landable_days(now: dt.datetime, first_day: dt.date) -> tuple[dt.date, dt.date]:
     """The first and last service day an upload arriving `now` can be landed into: from the
-    earliest landable day to today's, plus the clock skew allowed to agents."""
-    return EARLIEST_LANDABLE_DAY, service_day_of_instant(now) + dt.timedelta(days=CLOCK_SKEW_DAYS)
+    first service day (the first partition: no run lands an earlier day, so its uploads are
+    quarantined rather than left waiting) to today's, plus the clock skew allowed to agents."""
+    return first_day, service_day_of_instant(now) + dt.timedelta(days=CLOCK_SKEW_DAYS)
 
 
 def first_service_day(setting: str | None) -> dt.date:

@@ -25,6 +25,7 @@ from assets.landing.work import (
     restrict,
     split_shares,
 )
+from assets.partitions import first_service_day
 from storage import journal, landing_batch, layout, locks, schemas, warehouse
 from storage.roots import Root
 from transforms.inbox import InboxEntry, Kind, classify
@@ -127,7 +128,7 @@ def land_day(
         parallel = len(listing) >= limits.parallel_from_files
         # Uploads of a day no run can land (before the service, or a PC clock far ahead) are
         # refused in any run, as dayless files are.
-        days = landable_days(now())
+        days = landable_days(now(), first_service_day())
         with Workers(limits.workers if parallel else 1) as workers:
             mine = _paths_of_run(listing, contracts, day, days)
             report.files_seen = len(mine)

@@ -5,7 +5,7 @@ import json
 
 import dagster as dg
 
-from assets.partitions import service_day_partitions
+from assets.partitions import first_service_day, service_day_partitions
 from assets.resources import ServiceStorage
 from pipelines.jobs import land_uploads
 from storage import sensor_reads
@@ -28,7 +28,9 @@ def build_inbox_sensor(
         cursor = json.loads(context.cursor) if context.cursor else {}
         listing = sensor_reads.inbox_listing(storage.inbox_root())
         # Real time, not the clock resource: landing decides days by real time too.
-        pending = pending_days(listing, storage.contract_ids(), dt.datetime.now(dt.UTC))
+        pending = pending_days(
+            listing, storage.contract_ids(), dt.datetime.now(dt.UTC), first_service_day()
+        )
         keys = set(service_day_partitions.get_partition_keys())
         runs, new_cursor = landing_runs(pending, cursor, keys)
         context.update_cursor(json.dumps(new_cursor, sort_keys=True))

@@ -4,6 +4,8 @@ import datetime as dt
 import hashlib
 from collections import Counter
 
+import pytest
+
 from assets.landing.land import LandingLimits, land_day
 from samples.generator import generate_resends
 from storage import blobs, duck, layout
@@ -204,9 +206,16 @@ def test_a_new_upload_for_a_landed_day_adds_files_without_rewriting_the_day(samp
     assert all(f"tmid={entry.tmid}/" in p for p in new_parts)  # only that TMID's partition
 
 
-def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(tmp_path):
+@pytest.mark.parametrize("first_service_day", ["2023-01-01", "2024-03-18"])
+def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(
+    tmp_path, monkeypatch, first_service_day
+):
+    from assets import partitions
     from samples import logs
     from transforms.reasons import Quarantine
+
+    # Before the first service day no partition exists, whatever the landing floor was.
+    monkeypatch.setattr(partitions, "FIRST_SERVICE_DAY", first_service_day)
 
     tmid = "0123ABCD-4567-89EF-ABCD-0123456789AB"
     inbox, wh = Root(str(tmp_path / "inbox")), Root(str(tmp_path / "warehouse"))
@@ -215,6 +224,7 @@ def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(tmp_path):
     names = {}
     for label, sent15 in (
         ("before the service", "201901010900000"),  # service day 2019-01-01
+        ("before the first day", "202403100900000"),  # quarantined if the service starts later
         ("clock years ahead", "203001010900000"),
         ("the run's own day", "202403180900000"),
     ):
@@ -225,11 +235,13 @@ def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(tmp_path):
         (folder / names[label]).write_bytes(data)
     now = dt.datetime(2024, 3, 20, 6, 0, tzinfo=dt.UTC)
     report = land_day(inbox, wh, frozenset({"S0001"}), dt.date(2024, 3, 18), now=lambda: now)
-    assert report.outcomes["landed"] == 1 and report.outcomes["quarantined"] == 2
-    assert report.quarantined_by_reason == {Quarantine.DAY_OUT_OF_RANGE.value: 2}
-    assert not list(folder.iterdir())  # nothing left waiting for a run that never comes
+    refused = ["before the service", "clock years ahead"]
+    if first_service_day == "2024-03-18":
+        refused.append("before the first day")
+        assert not list(folder.iterdir())  # nothing left waiting for a run that never comes
+    assert report.outcomes["landed"] == 1 and report.outcomes["quarantined"] == len(refused)
+    assert report.quarantined_by_reason == {Quarantine.DAY_OUT_OF_RANGE.value: len(refused)}
     con = duck.connect(wh)
     quarantined = dict(con.execute("select name, detail from quarantine").fetchall())
-    assert set(quarantined) == {f"S0001/{names['before the service']}",
-                                f"S0001/{names['clock years ahead']}"}  # fmt: skip
+    assert set(quarantined) == {f"S0001/{names[label]}" for label in refused}
     assert "2019-01-01" in quarantined[f"S0001/{names['before the service']}"]

@@ -31,6 +31,8 @@ from transforms.names import UploadName, parse_upload_name
 from transforms.reasons import Quarantine
 from transforms.upload_zip import BadUpload, extract_log
 
+FIRST_DAY = dt.date(2023, 1, 1)  # the suite's first service day (tests/conftest.py)
+
 TMID = "0A1B2C3D-0000-4000-8000-00000000ABCD"
 ID = "a" * 32
 GOOD = UploadName(TMID, "202403181000000", ID)
@@ -53,7 +55,11 @@ def test_a_landing_with_such_a_file_lands_the_rest(tmp_path):
     log = f"#ITLOG/2\ttmid={TMID}\tcomputer=PC\tagent=5.0\tcharset=utf-8\r\n".encode()
     (inbox / GOOD.file_name).write_bytes(upload_zip(GOOD, log))
     listing = {f"S0001/{bad}": 11, f"S0001/{GOOD.file_name}": 1}
-    assert set(pending_days(listing, frozenset({"S0001"}), dt.datetime(2024, 3, 18, tzinfo=dt.UTC)))
+    assert set(
+        pending_days(
+            listing, frozenset({"S0001"}), dt.datetime(2024, 3, 18, tzinfo=dt.UTC), FIRST_DAY
+        )
+    )
     wh = Root(str(tmp_path / "wh"))
     report = land_day(Root(str(tmp_path / "inbox")), wh, frozenset({"S0001"}), GOOD.service_day)
     assert report.outcomes == {"landed": 1, "quarantined": 1}
@@ -98,4 +104,7 @@ def test_an_upload_of_a_day_no_run_can_land_asks_for_todays_run():
         f"S0001/{TMID}_203001010900000-{ID}.zip": 1,  # a clock years ahead
         f"S0001/{GOOD.file_name}": 1,  # 2024-03-18's own run
     }
-    assert set(pending_days(listing, frozenset({"S0001"}), now)) == {"2024-03-18", "2024-03-20"}
+    assert set(pending_days(listing, frozenset({"S0001"}), now, FIRST_DAY)) == {
+        "2024-03-18",
+        "2024-03-20",
+    }

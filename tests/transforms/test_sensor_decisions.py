@@ -10,6 +10,8 @@ from transforms import late_landing
 from transforms.inbox_runs import landing_runs, pending_days
 from transforms.late_landing import FinishedRun, LateDay, Rerun
 
+FIRST_DAY = dt.date(2023, 1, 1)  # the suite's first service day (tests/conftest.py)
+
 TMID = "0123ABCD-4567-89EF-ABCD-0123456789AB"
 OTHER = "FFFFABCD-4567-89EF-ABCD-0123456789AB"
 UID = "a" * 16 + "B" * 16
@@ -27,13 +29,23 @@ def upload(sent15: str, tmid: str = TMID, uid: str = UID, sid: str = "S0001") ->
 
 def test_waiting_files_are_grouped_by_day_and_a_digest_changes_with_them():
     listing = {upload("202403180900001"): 10, upload("202403190900001"): 10}
-    pending = pending_days(listing, frozenset({"S0001"}), NOW)
+    pending = pending_days(listing, frozenset({"S0001"}), NOW, FIRST_DAY)
     assert set(pending) == {"2024-03-18", "2024-03-19"}
-    grown = pending_days({**listing, upload("202403180900001", uid="c" * 32): 5}, S0001, NOW)
+    grown = pending_days(
+        {**listing, upload("202403180900001", uid="c" * 32): 5}, S0001, NOW, FIRST_DAY
+    )
     assert grown["2024-03-19"] == pending["2024-03-19"]
     assert grown["2024-03-18"] != pending["2024-03-18"]
-    resized = pending_days({**listing, upload("202403180900001"): 11}, S0001, NOW)
+    resized = pending_days({**listing, upload("202403180900001"): 11}, S0001, NOW, FIRST_DAY)
     assert resized["2024-03-18"] != pending["2024-03-18"]  # a file rewritten in place
+
+
+def test_uploads_of_days_before_the_first_service_day_go_to_todays_run():
+    # No partition exists for them, so no run of their own day could ever land them: today's
+    # run quarantines them (day_out_of_range) instead of leaving them waiting.
+    listing = {upload("202403100900001"): 10, upload("202403180900001"): 10}
+    assert set(pending_days(listing, S0001, NOW, D18)) == {"2024-03-20", "2024-03-18"}
+    assert set(pending_days(listing, S0001, NOW, FIRST_DAY)) == {"2024-03-10", "2024-03-18"}
 
 
 def test_bundles_and_refused_files_go_to_todays_run_and_dot_files_are_ignored():
@@ -42,8 +54,8 @@ def test_bundles_and_refused_files_go_to_todays_run_and_dot_files_are_ignored():
         "S9999/whatever.zip": 1,  # no such contract: refused, settled by any run
         f"S0001/.{TMID}_202403180900001-{UID}.zip": 1,  # an uploader's temporary
     }
-    assert set(pending_days(listing, frozenset({"S0001"}), NOW)) == {"2024-03-20"}
-    assert pending_days({"S0001/.tmp": 1}, frozenset({"S0001"}), NOW) == {}
+    assert set(pending_days(listing, frozenset({"S0001"}), NOW, FIRST_DAY)) == {"2024-03-20"}
+    assert pending_days({"S0001/.tmp": 1}, frozenset({"S0001"}), NOW, FIRST_DAY) == {}
 
 
 def test_a_run_per_changed_day_keyed_by_its_digest_and_only_for_partitions():
