@@ -5,7 +5,7 @@
 -- records themselves would hold the day in memory (about 1.2 KiB a record), so each table
 -- keeps only what the aggregates need, counted as early as the aggregates allow.
 -- Reads day_records (sql/dashboard_day_records.sql) and the macros of
--- sql/record_classes.sql (recipient_domain, is_outside_domain_of).
+-- sql/record_classes.sql (recipient_domain, is_outside_domain_of; the per-record risk flags).
 
 -- Records counted per terminal, user, type, process (lower-cased: Windows names are
 -- case-insensitive) and Japan date; no `detail`. What is per record is counted here: the
@@ -64,12 +64,7 @@ with candidate_records as (
             when type in ('WEB_ACCESS', 'WEB_UPLOAD', 'WEB_DOWNLOAD')
                 then json_extract_string(detail, '$.url')
         end as url,
-        case
-            when type = 'MAIL_SEND'
-                then
-                    coalesce(json_extract_string(detail, '$.to[*]'), [])
-                    || coalesce(json_extract_string(detail, '$.cc[*]'), [])
-        end as recipients,
+        mail_recipients(type, detail) as recipients,
         case
             when type in ('USB_CONNECT', 'USB_DISCONNECT', 'USB_BLOCKED', 'AGENT', 'INVENTORY')
                 then
@@ -82,22 +77,11 @@ with candidate_records as (
                     }
         end as device_record
     from day_records
-    where type in (
-        'FILE_COPY',
-        'FILE_MOVE',
-        'WEB_UPLOAD',
-        'MAIL_SEND',
-        'PRINT',
-        'USB_BLOCKED',
-        'CLIPBOARD',
-        'SHARE_ACCESS',
-        'WEB_ACCESS',
-        'WEB_DOWNLOAD',
-        'USB_CONNECT',
-        'USB_DISCONNECT',
-        'AGENT',
-        'INVENTORY'
-    )
+    where
+        is_risk_type(type)
+        or type in (
+            'WEB_ACCESS', 'WEB_DOWNLOAD', 'USB_CONNECT', 'USB_DISCONNECT', 'AGENT', 'INVENTORY'
+        )
 ),
 
 flagged_records as (
@@ -115,27 +99,16 @@ flagged_records as (
         end as url_start,
         recipients,
         device_record,
-        type = 'FILE_COPY' and json_extract_string(detail, '$.dst_drive') = 'removable'
-            as is_copy_to_removable,
-        type = 'FILE_MOVE' and json_extract_string(detail, '$.dst_drive') = 'removable'
-            as is_move_to_removable,
+        is_copy_to_removable(type, detail) as is_copy_to_removable,
+        is_move_to_removable(type, detail) as is_move_to_removable,
         type = 'WEB_UPLOAD' as is_web_upload,
-        case
-            when type = 'WEB_UPLOAD'
-                then try_cast(json_extract_string(detail, '$.size') as bigint)
-        end as upload_size,
-        type = 'MAIL_SEND' and coalesce(json_array_length(detail, '$.attachments'), 0) > 0
-            as is_mail_with_attachments,
+        web_upload_size(type, detail) as upload_size,
+        is_mail_with_attachments(type, detail) as is_mail_with_attachments,
         type = 'PRINT' as is_print,
-        case
-            when type = 'PRINT'
-                then
-                    coalesce(try_cast(json_extract_string(detail, '$.pages') as bigint), 0)
-                    * coalesce(try_cast(json_extract_string(detail, '$.copies') as bigint), 1)
-        end as printed_pages,
+        printed_pages(type, detail) as printed_pages,
         type = 'USB_BLOCKED' as is_usb_blocked,
-        type = 'CLIPBOARD' and json_extract_string(detail, '$.kind') = 'file' as is_clipboard_file,
-        type = 'SHARE_ACCESS' and json_extract_string(detail, '$.op') = 'write' as is_share_write
+        is_clipboard_file(type, detail) as is_clipboard_file,
+        is_share_write(type, detail) as is_share_write
     from candidate_records
 )
 

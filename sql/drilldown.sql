@@ -16,12 +16,12 @@
 -- tmid, upload_key, line_no, the six fields (time, seq, type, "user", process, detail) and
 -- columns named after the row's figures, saying which of them the record counts toward.
 --
--- Why the classification is written again here: the build (sql/dashboard_day_records.sql,
--- sql/dashboard_day_tables.sql, sql/dashboard_day_counts.sql, sql/dashboard_inputs.sql) runs
--- in its own connection, which never runs this file, and classifies groups of records, not
--- records, to keep its one scan of the day cheap. Each expression below repeats the build's
--- and names where it comes from; tests/storage/test_drilldown.py checks on the hand-counted
--- fixture that every row's figures equal the records drilled from it.
+-- A record is classified by the build's own macros (sql/record_classes.sql, which both
+-- connections run). What is written here again is what the build computes on groups of
+-- records, not records, to keep its one scan of the day cheap (off-hours from the groups'
+-- Japan hours and dates, the USB device key); those expressions name where they come from,
+-- and tests/storage/test_drilldown.py checks on the hand-counted fixture that every row's
+-- figures equal the records drilled from it.
 --
 -- Two inputs of the build are not in the warehouse, so they are parameters here:
 -- * `holidays` (DATE[]): the Japanese public holidays among the records' Japan dates (the
@@ -31,8 +31,8 @@
 --   its organisation info's mail addresses ([] for a contract without one). Without it, a
 --   mail's `mails_outside` flag is null (unknown) when it has a recipient with a domain.
 
--- japan_local_time, record_type_group, web_domain, recipient_domain and is_outside_domain_of
--- are the build's own (sql/record_classes.sql).
+-- japan_local_time, record_type_group, web_domain, recipient_domain, is_outside_domain_of and
+-- the risk flags are the build's own (sql/record_classes.sql).
 
 -- Off-hours (sql/dashboard_day_counts.sql): before 07:00, from 22:00, on a weekend, on a
 -- public holiday, Japan time; a record is off-hours if it is any of them. Null when only the
@@ -113,44 +113,24 @@ create or replace macro drill_risk_operations(
 with candidate_records as (
     select
         day_records.* exclude (login, local_time),
-        case
-            when day_records.type = 'MAIL_SEND'
-                then
-                    coalesce(json_extract_string(day_records.detail, '$.to[*]'), [])
-                    || coalesce(json_extract_string(day_records.detail, '$.cc[*]'), [])
-        end as recipients
+        mail_recipients(day_records.type, day_records.detail) as recipients
     from drill_day_records(support_id, day) as day_records
     where
         day_records.tmid = tmid
         and day_records.login = "user"
-        and day_records.type in (
-            'FILE_COPY',
-            'FILE_MOVE',
-            'WEB_UPLOAD',
-            'MAIL_SEND',
-            'PRINT',
-            'USB_BLOCKED',
-            'CLIPBOARD',
-            'SHARE_ACCESS'
-        )
+        and is_risk_type(day_records.type)
 ),
 
 flagged_records as (
     select
         candidate_records.* exclude (recipients),
-        candidate_records.type = 'FILE_COPY'
-        and json_extract_string(candidate_records.detail, '$.dst_drive') = 'removable'
+        is_copy_to_removable(candidate_records.type, candidate_records.detail)
             as copies_to_removable,
-        candidate_records.type = 'FILE_MOVE'
-        and json_extract_string(candidate_records.detail, '$.dst_drive') = 'removable'
+        is_move_to_removable(candidate_records.type, candidate_records.detail)
             as moves_to_removable,
         candidate_records.type = 'WEB_UPLOAD' as web_uploads,
-        case
-            when candidate_records.type = 'WEB_UPLOAD'
-                then try_cast(json_extract_string(candidate_records.detail, '$.size') as bigint)
-        end as web_upload_bytes,
-        candidate_records.type = 'MAIL_SEND'
-        and coalesce(json_array_length(candidate_records.detail, '$.attachments'), 0) > 0
+        web_upload_size(candidate_records.type, candidate_records.detail) as web_upload_bytes,
+        is_mail_with_attachments(candidate_records.type, candidate_records.detail)
             as mails_with_attachments,
         case
             when candidate_records.type <> 'MAIL_SEND' then false
@@ -179,25 +159,10 @@ flagged_records as (
                 ) > 0
         end as mails_outside,
         candidate_records.type = 'PRINT' as print_jobs,
-        case
-            when candidate_records.type = 'PRINT'
-                then
-                    coalesce(
-                        try_cast(json_extract_string(candidate_records.detail, '$.pages') as bigint),
-                        0
-                    )
-                    * coalesce(
-                        try_cast(
-                            json_extract_string(candidate_records.detail, '$.copies') as bigint
-                        ),
-                        1
-                    )
-        end as print_pages,
+        printed_pages(candidate_records.type, candidate_records.detail) as print_pages,
         candidate_records.type = 'USB_BLOCKED' as usb_blocked,
-        candidate_records.type = 'CLIPBOARD'
-        and json_extract_string(candidate_records.detail, '$.kind') = 'file' as clipboard_files,
-        candidate_records.type = 'SHARE_ACCESS'
-        and json_extract_string(candidate_records.detail, '$.op') = 'write' as share_writes
+        is_clipboard_file(candidate_records.type, candidate_records.detail) as clipboard_files,
+        is_share_write(candidate_records.type, candidate_records.detail) as share_writes
     from candidate_records
 ),
 

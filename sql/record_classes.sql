@@ -44,3 +44,56 @@ create or replace macro is_outside_domain_of(domain, internal_domains) as
     domain <> ''
     and not list_contains(internal_domains, domain)
     and len(list_filter(internal_domains, lambda internal: ends_with(domain, '.' || internal))) = 0;
+
+-- The operations the risk aggregate counts, one flag or amount a figure, from a record's type
+-- and detail: the build flags the day's records with them (sql/dashboard_day_tables.sql), the
+-- drill-down each record it returns.
+create or replace macro is_risk_type(record_type) as
+    record_type in (
+        'FILE_COPY',
+        'FILE_MOVE',
+        'WEB_UPLOAD',
+        'MAIL_SEND',
+        'PRINT',
+        'USB_BLOCKED',
+        'CLIPBOARD',
+        'SHARE_ACCESS'
+    );
+
+create or replace macro is_copy_to_removable(record_type, detail) as
+    record_type = 'FILE_COPY' and json_extract_string(detail, '$.dst_drive') = 'removable';
+
+create or replace macro is_move_to_removable(record_type, detail) as
+    record_type = 'FILE_MOVE' and json_extract_string(detail, '$.dst_drive') = 'removable';
+
+create or replace macro web_upload_size(record_type, detail) as
+    case
+        when record_type = 'WEB_UPLOAD'
+            then try_cast(json_extract_string(detail, '$.size') as bigint)
+    end;
+
+create or replace macro is_mail_with_attachments(record_type, detail) as
+    record_type = 'MAIL_SEND' and coalesce(json_array_length(detail, '$.attachments'), 0) > 0;
+
+-- A mail's recipients, to and cc (null for any other record).
+create or replace macro mail_recipients(record_type, detail) as
+    case
+        when record_type = 'MAIL_SEND'
+            then
+                coalesce(json_extract_string(detail, '$.to[*]'), [])
+                || coalesce(json_extract_string(detail, '$.cc[*]'), [])
+    end;
+
+create or replace macro printed_pages(record_type, detail) as
+    case
+        when record_type = 'PRINT'
+            then
+                coalesce(try_cast(json_extract_string(detail, '$.pages') as bigint), 0)
+                * coalesce(try_cast(json_extract_string(detail, '$.copies') as bigint), 1)
+    end;
+
+create or replace macro is_clipboard_file(record_type, detail) as
+    record_type = 'CLIPBOARD' and json_extract_string(detail, '$.kind') = 'file';
+
+create or replace macro is_share_write(record_type, detail) as
+    record_type = 'SHARE_ACCESS' and json_extract_string(detail, '$.op') = 'write';
