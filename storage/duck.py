@@ -69,22 +69,26 @@ def sql_text(name: str) -> str:
 def open_connection(warehouse: Root | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB that can read the warehouse's files (the key registered; S3 through
     the same fsspec filesystem the pipeline uses, so no extension download is needed)."""
+    con = _keyed_connection(warehouse)
+    con.execute(sql_text("warehouse_key.sql"))
+    return con
+
+
+def _keyed_connection(warehouse: Root | None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB that never spills, with the key in `warehouse_key` and, for S3,
+    the pipeline's own fsspec filesystem (no extension download)."""
     con = duckdb.connect(config={"temp_directory": ""})
     if warehouse is not None and not warehouse.is_local:
         con.register_filesystem(warehouse.fs)
     con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
-    con.execute(sql_text("warehouse_key.sql"))
     return con
 
 
 def view_connection(warehouse: Root) -> duckdb.DuckDBPyConnection:
     """`open_connection` with the views and macros of `sql/views.sql` over `warehouse`, as
     plain DuckDB: a view reads every partition of its table."""
-    con = duckdb.connect(config={"temp_directory": ""})
-    if not warehouse.is_local:
-        con.register_filesystem(warehouse.fs)
+    con = _keyed_connection(warehouse)
     con.execute("set variable warehouse = ?", [warehouse.url()])
-    con.execute("set variable warehouse_key = ?", [crypto.key_from_env().hex()])
     try:
         con.execute(sql_text("views.sql"))  # binds every view on the tables' anchor files
         con.execute(sql_text("record_classes.sql"))
@@ -215,19 +219,13 @@ def _days(warehouse: Root, view: PrunedView, support_ids: Sequence[str], limit: 
     the day folders that exist within an open range; ['*'] if no day is pinned."""
     first, last = limit.first_day, limit.last_day
     if limit.days is not None:
-        chosen: Iterable[dt.date] = (
-            d for d in limit.days if (first is None or d >= first) and (last is None or d <= last)
-        )
+        chosen: Iterable[dt.date] = filter(limit.in_range, limit.days)
     elif first is None and last is None:
         return ["*"]
     elif first is not None and last is not None and (last - first).days < _MAX_SPELLED_DAYS:
         chosen = (first + dt.timedelta(n) for n in range((last - first).days + 1))
     else:
-        chosen = (
-            d
-            for d in _existing_days(warehouse, view, support_ids)
-            if (first is None or d >= first) and (last is None or d <= last)
-        )
+        chosen = filter(limit.in_range, _existing_days(warehouse, view, support_ids))
     return sorted({d.isoformat() for d in chosen})
 
 

@@ -11,11 +11,6 @@ from storage import aggregates, dashboard_inputs, layout, publications, upload_b
 from storage.roots import Root
 
 
-def inbox_listing(inbox: Root) -> dict[str, int]:
-    """Inbox-relative path -> size, for every file waiting in the inbox."""
-    return inbox.list_sizes()
-
-
 def contract_inbox_files(inbox: Root, support_id: str) -> list[str]:
     """The inbox-relative paths of the files waiting in a contract's inbox folder."""
     return inbox.list_files(layout.inbox_folder(support_id))

@@ -54,6 +54,11 @@ class Limit:
     def limits_anything(self) -> bool:
         return self != Limit()
 
+    def in_range(self, day: dt.date) -> bool:
+        """Whether `day` lies within the range bounds (either may be open)."""
+        first, last = self.first_day, self.last_day
+        return (first is None or day >= first) and (last is None or day <= last)
+
     def with_support_ids(self, values: frozenset[str]) -> Limit:
         current = self.support_ids
         return replace(self, support_ids=values if current is None else current & values)
@@ -270,22 +275,21 @@ def _from_tree(table: Any) -> tuple[list[Mapping[str, Any]], list[tuple[str, str
 
 
 def _select_nodes(tree: Any) -> Iterator[Mapping[str, Any]]:
-    if isinstance(tree, Mapping):
-        if tree.get("type") == "SELECT_NODE":
-            yield tree
-        for value in tree.values():
-            yield from _select_nodes(value)
-    elif isinstance(tree, list):
-        for value in tree:
-            yield from _select_nodes(value)
+    return (node for node in _mappings(tree) if node.get("type") == "SELECT_NODE")
 
 
 def _cte_names(tree: Any) -> Iterator[str]:
-    if isinstance(tree, Mapping):
-        for entry in (tree.get("cte_map") or {}).get("map") or []:
+    for node in _mappings(tree):
+        for entry in (node.get("cte_map") or {}).get("map") or []:
             yield str(entry.get("key", ""))
+
+
+def _mappings(tree: Any) -> Iterator[Mapping[str, Any]]:
+    """Every object of the parsed statement, at any depth."""
+    if isinstance(tree, Mapping):
+        yield tree
         for value in tree.values():
-            yield from _cte_names(value)
+            yield from _mappings(value)
     elif isinstance(tree, list):
         for value in tree:
-            yield from _cte_names(value)
+            yield from _mappings(value)

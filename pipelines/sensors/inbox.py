@@ -8,7 +8,6 @@ import dagster as dg
 from assets.partitions import first_service_day, service_day_partitions
 from assets.resources import ServiceStorage
 from pipelines.jobs import land_uploads
-from storage import sensor_reads
 from transforms.inbox_runs import landing_runs, pending_days
 
 
@@ -26,7 +25,7 @@ def build_inbox_sensor(
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, storage: ServiceStorage):
         cursor = json.loads(context.cursor) if context.cursor else {}
-        listing = sensor_reads.inbox_listing(storage.inbox_root())
+        listing = storage.inbox_root().list_sizes()  # path -> size, as the landing lists it
         # Real time, not the clock resource: landing decides days by real time too.
         pending = pending_days(
             listing, storage.contract_ids(), dt.datetime.now(dt.UTC), first_service_day()
