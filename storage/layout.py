@@ -164,7 +164,7 @@ def empty_anchor(table: str) -> str:
 
 
 def is_contract_partition(support_folder: str) -> bool:
-    return not support_folder.removeprefix("support_id=").startswith("_")
+    return not support_id_of_folder(support_folder).startswith("_")
 
 
 def is_parquet_part(rel: str) -> bool:
@@ -335,7 +335,7 @@ def agg_compact_root(name: str) -> str:
 
 
 def agg_compact_folder(name: str, support_id: str) -> str:
-    return f"{agg_compact_root(name)}/support_id={support_id}"
+    return contract_folder(agg_compact_root(name), support_id)
 
 
 def agg_compact(name: str, support_id: str, compact_id: str) -> str:
