@@ -58,21 +58,29 @@ def checkout_copy(target: Path) -> Path:
     return target
 
 
-def run(command: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+def clean_env(cwd: Path) -> dict[str, str]:
+    """This environment without the suite's settings (a README command takes them from
+    var/env.sh), running the copy's code, not the checkout the venv was built from."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("IT360_", "DAGSTER_"))}
-    env["PYTHONPATH"] = str(cwd)  # the copy's code, not the checkout the venv was built from
+    return {**env, "PYTHONPATH": str(cwd)}
+
+
+def run(command: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", "-c", command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout
+        ["bash", "-c", command],
+        cwd=cwd,
+        env=clean_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
 def ui_answers(command: str, cwd: Path) -> bool:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("IT360_", "DAGSTER_"))}
-    env["PYTHONPATH"] = str(cwd)
     proc = subprocess.Popen(
         ["bash", "-c", command + " -h 127.0.0.1 -p 3000"],
         cwd=cwd,
-        env=env,
+        env=clean_env(cwd),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,
