@@ -14,6 +14,7 @@ from assets.housekeeping import retention
 from assets.landing import raw
 from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
 from pipelines.automation import automation
+from pipelines.console import one_line_console
 from pipelines.executors import build_executor
 from pipelines.resources import (
     build_clock,
@@ -72,6 +73,9 @@ def build_definitions() -> dg.Definitions:
             "notifier": build_notifier(),
         },
         executor=build_executor(),  # IT360_EXECUTOR; unset: Dagster's default
+        # Used when a run's config names it (examples/console.yaml): Dagster's own console
+        # otherwise.
+        loggers={"console": one_line_console},
     )
 
 

@@ -5,7 +5,9 @@
 - unset or `multiprocess`: Dagster's default (`multi_or_in_process_executor`), steps in
   child processes of the run worker;
 - `celery`: `dagster_celery.celery_executor`, steps on Celery workers (`deploy/celery.yaml`);
-- `k8s`: `dagster_k8s.k8s_job_executor`, one Kubernetes Job per step.
+- `k8s`: `dagster_k8s.k8s_job_executor`, one Kubernetes Job per step;
+- anything else: the code location still loads (sensors, schedules and the UI stay up), and
+  every run fails at its start with the one line that names the setting, not retried.
 
 The Celery broker and result backend come from `IT360_CELERY_BROKER` and
 `IT360_CELERY_BACKEND` (e.g. `redis://host:6379/0` and `redis://host:6379/1`), read by the run
@@ -19,6 +21,11 @@ import os
 
 import dagster as dg
 
+# Dagster's executor interface wants its retry mode; the refusing executor runs no step.
+from dagster._core.execution.retries import RetryMode
+
+from assets.retries import configuration_failure
+
 CHOICES = ("multiprocess", "celery", "k8s")
 
 
@@ -29,9 +36,37 @@ def executor_choice() -> str:
     return choice
 
 
+class RefusingExecutor(dg.Executor):
+    """Fails each run at its start with a configuration error, before any step: an unknown
+    `IT360_EXECUTOR` names no engine to run steps on."""
+
+    def __init__(self, error: ValueError) -> None:
+        self.error = error
+
+    @property
+    def retries(self) -> RetryMode:
+        return RetryMode.DISABLED
+
+    def execute(self, plan_context, execution_plan):
+        # A run that fails outside a step is one Dagster's run retries would launch again.
+        plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
+        raise configuration_failure(self.error)
+
+
+def refusing_executor(error: ValueError) -> dg.ExecutorDefinition:
+    @dg.executor(name="misconfigured")
+    def misconfigured(_init_context: dg.InitExecutorContext) -> dg.Executor:
+        return RefusingExecutor(error)
+
+    return misconfigured
+
+
 def build_executor() -> dg.ExecutorDefinition | None:
     """The Definitions' default executor; None keeps Dagster's own default."""
-    choice = executor_choice()
+    try:
+        choice = executor_choice()
+    except ValueError as error:
+        return refusing_executor(error)
     if choice == "multiprocess":
         return None
     if choice == "celery":

@@ -9,6 +9,7 @@ answers on loopback and stops it.
 
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -21,6 +22,9 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 DEMO = "scripts/demo.sh"
 UI = ".venv/bin/dagster dev"
+DAGSTER_ROW = ".venv/bin/dagster "
+# pipelines/console.py: a timestamp, a level, the rest.
+CONSOLE_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} (INFO|WARNING|ERROR) {1,4}\S")
 
 
 def table_commands(readme: str) -> list[str]:
@@ -109,20 +113,51 @@ def test_the_table_is_read_from_the_readme():
     assert not any("bench." in c for c in commands)  # benchmarks are on demand
 
 
-@pytest.mark.slow
-def test_every_command_of_the_readme_table_works_after_the_demo(tmp_path):
-    commands = table_commands((REPO / "README.md").read_text(encoding="utf-8"))
-    work = checkout_copy(tmp_path / "checkout")
-    demo = run(".venv/bin/python -m pipelines.demo --fresh", work)  # demo.sh after its setup
+@pytest.fixture(scope="module")
+def demo_checkout(tmp_path_factory) -> Path:
+    """A copy of the checkout after the demo (`scripts/demo.sh` after its setup)."""
+    work = checkout_copy(tmp_path_factory.mktemp("readme") / "checkout")
+    demo = run(".venv/bin/python -m pipelines.demo --fresh", work)
     assert demo.returncode == 0, demo.stderr[-3000:]
     assert (work / "var" / "env.sh").exists()
+    return work
+
+
+def console_noise(output: str) -> list[str]:
+    """The lines of a CLI row's output that are not the one-line console's: warnings,
+    tracebacks, Dagster's own console."""
+    return [line for line in output.splitlines() if not CONSOLE_LINE.match(line)]
+
+
+@pytest.mark.slow
+def test_every_command_of_the_readme_table_works_after_the_demo(demo_checkout):
+    commands = table_commands((REPO / "README.md").read_text(encoding="utf-8"))
     failed = {}
     for command in commands[1:]:
         if command.endswith(UI):
-            if not ui_answers(command, work):
+            if not ui_answers(command, demo_checkout):
                 failed[command] = "the UI did not answer"
             continue
-        done = run(command, work)
+        done = run(command, demo_checkout)
+        output = done.stdout + done.stderr
         if done.returncode != 0:
-            failed[command] = (done.stdout + done.stderr)[-2000:]
+            failed[command] = output[-2000:]
+        elif DAGSTER_ROW in command and console_noise(output):
+            failed[command] = "\n".join(console_noise(output))[-2000:]
     assert failed == {}
+
+
+@pytest.mark.slow
+def test_the_land_row_with_a_wrong_key_prints_one_line(demo_checkout):
+    """Issue 15's first row, as written, with a key that is not the warehouse's."""
+    (land,) = [c for c in table_commands((REPO / "README.md").read_text()) if "group:raw" in c]
+    wrong = demo_checkout / "var" / "wrong.key"
+    wrong.write_text(secrets.token_hex(32))
+    wrong.chmod(0o600)
+    done = run(land.replace(DAGSTER_ROW, f"IT360_KEY_FILE={wrong} {DAGSTER_ROW}"), demo_checkout)
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode != 0
+    assert len(lines) == 2, lines
+    assert CONSOLE_LINE.match(lines[0]) and "failed: raw_uploads: configuration error" in lines[0]
+    assert "(WarehouseKeyError): cannot decrypt" in lines[0]
+    assert lines[1] == "Error: Materialization failed."

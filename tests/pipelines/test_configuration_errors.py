@@ -1,6 +1,6 @@
-"""A configuration error (a wrong warehouse key, a missing contracts file, an unreadable root)
-fails the step once with its message, whatever its retry policy; the CLI's output stays
-short. Storage errors keep their retries (assets/retries.py)."""
+"""A configuration error (a wrong warehouse key, a missing contracts file, an unreadable root,
+an unknown executor) fails the run once with its message, whatever the step's retry policy, and
+the CLI prints it in one line. Storage errors keep their retries (assets/retries.py)."""
 
 import os
 import secrets
@@ -14,20 +14,19 @@ import pytest
 from assets.landing.raw import raw_uploads
 from assets.resources import ServiceStorage
 from assets.retries import fails_once_on_configuration_error
+from pipelines.demo import CLI_NOTICES
 from storage.crypto import WarehouseKeyError
 from tests.assets.landing_helpers import sample_days
 from tests.conftest import storage_for
 
 REPO = Path(__file__).resolve().parents[2]
-# Measured: 72 lines (Dagster's run and step events; the Failure's one line and its Dagster
-# frames, in the step failure and again in the run failure). Issue 15 counted about 250 before
-# (three attempts, each with the chained storage and pyarrow tracebacks). The bound leaves
-# room for Dagster's own lines, not for a second attempt (about 35 more).
-MAX_OUTPUT_LINES = 90
+CONSOLE = REPO / "examples" / "console.yaml"
+WRONG_KEY = secrets.token_hex(32)
 
 
 def cli_materialize(home: Path, env: dict[str, str], day: str) -> subprocess.CompletedProcess:
-    """`dagster asset materialize` of group raw, run on this worktree's code."""
+    """`dagster asset materialize` of group raw as the README runs it (the one-line console,
+    var/env.sh's warning filter), on this worktree's code."""
     return subprocess.run(
         [
             str(Path(sys.executable).parent / "dagster"),
@@ -39,16 +38,45 @@ def cli_materialize(home: Path, env: dict[str, str], day: str) -> subprocess.Com
             "group:raw",
             "--partition",
             day,
+            "-c",
+            str(CONSOLE),
         ],
         cwd=REPO,
-        env={**os.environ, **env, "DAGSTER_HOME": str(home), "PYTHONPATH": str(REPO)},
+        env={
+            **os.environ,
+            **env,
+            "DAGSTER_HOME": str(home),
+            "PYTHONPATH": str(REPO),
+            "PYTHONWARNINGS": CLI_NOTICES,
+        },
         capture_output=True,
         text=True,
         timeout=300,
     )
 
 
-def test_the_cli_with_a_wrong_key_fails_once_in_one_clear_line(sample, tmp_path):
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            {"IT360_KEY": WRONG_KEY},
+            "configuration error (WarehouseKeyError): cannot decrypt",
+        ),
+        (
+            {"IT360_CONTRACTS": "none.yaml"},
+            "configuration error (ContractsError): contracts file not found",
+        ),
+        ({"IT360_WAREHOUSE": "contracts.yaml"}, "configuration error (NotADirectoryError)"),
+        (
+            {"IT360_EXECUTOR": "bogus"},
+            "configuration error (ValueError): IT360_EXECUTOR='bogus': expected one of",
+        ),
+    ],
+    ids=["wrong key", "no contracts file", "root is a file", "unknown executor"],
+)
+def test_the_cli_fails_once_in_one_line_on_a_configuration_error(
+    sample, tmp_path, setting, message
+):
     base, manifest = sample
     day = sample_days(manifest)[1].isoformat()
     with dg.instance_for_test() as instance:  # the day landed under this session's key
@@ -67,17 +95,22 @@ def test_the_cli_with_a_wrong_key_fails_once_in_one_clear_line(sample, tmp_path)
         "IT360_DELIVERY": str(base / "delivery"),
         "IT360_CONTRACTS": str(base / "contracts.yaml"),
     }
-    done = cli_materialize(home, {**roots, "IT360_KEY": secrets.token_hex(32)}, day)
-    output = done.stdout + done.stderr
+    given = {k: str(base / v) if k in roots else v for k, v in setting.items()}
+    done = cli_materialize(home, {**roots, **given}, day)
+    lines = (done.stdout + done.stderr).splitlines()
     assert done.returncode != 0
-    assert "configuration error (WarehouseKeyError): cannot decrypt" in output
-    assert len(output.splitlines()) <= MAX_OUTPUT_LINES, output[-3000:]
+    # The one line of the step (or of the run, for the executor) and click's own last line.
+    assert len(lines) == 2, "\n".join(lines)
+    assert message in lines[0] and " ERROR " in lines[0], lines[0]
+    assert lines[1] == "Error: Materialization failed."
     with dg.DagsterInstance.from_config(str(home)) as instance:
         (run,) = instance.get_runs()
         assert run.is_failure
+        assert run.tags.get("dagster/will_retry") == "false"  # no run retry either
+        assert run.run_id in lines[0]  # where the whole error is
         records = instance.all_logs(run.run_id)
         kinds = [r.dagster_event.event_type_value for r in records if r.dagster_event]
-        assert kinds.count("STEP_START") == 1 and "STEP_UP_FOR_RETRY" not in kinds
+        assert kinds.count("STEP_START") <= 1 and "STEP_UP_FOR_RETRY" not in kinds
         assert (
             instance.run_retries_enabled and not instance.run_retries_retry_on_asset_or_op_failure
         )
@@ -133,17 +166,3 @@ def test_a_storage_error_keeps_its_retries_and_a_generator_stays_one():
     assert failed.value.description == (
         "configuration error (WarehouseKeyError): no warehouse key: set IT360_KEY_FILE"
     )
-
-
-def test_an_unknown_executor_stops_the_cli_before_any_run(tmp_path):
-    """Read when the Definitions are built: the code location does not load, so no run is
-    made (nothing to retry) and the output ends with the one line that names the setting."""
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
-    done = cli_materialize(home, {"IT360_EXECUTOR": "bogus"}, "2024-03-18")
-    assert done.returncode != 0
-    last = (done.stdout + done.stderr).strip().splitlines()[-1]
-    assert last == "ValueError: IT360_EXECUTOR='bogus': expected one of multiprocess, celery, k8s"
-    with dg.DagsterInstance.from_config(str(home)) as instance:
-        assert instance.get_runs() == []

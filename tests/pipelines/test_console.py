@@ -1,0 +1,115 @@
+"""The one-line console (pipelines/console.py) on real runs: what it says of materializations,
+failed checks, retries, failures and run ends, and that a failure is one line."""
+
+import re
+
+import dagster as dg
+import pytest
+
+from pipelines.console import error_line, one_line_console
+
+STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"
+attempts: list[int] = []
+
+
+@dg.asset(
+    partitions_def=dg.DailyPartitionsDefinition(start_date="2024-03-01"),
+    check_specs=[dg.AssetCheckSpec("rows_match", asset="landed")],
+)
+def landed(context: dg.AssetExecutionContext):
+    context.log.info("43 files\nsecond line")
+    context.log.debug("not shown at INFO")
+    yield dg.MaterializeResult(
+        check_results=[
+            dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN),
+        ]
+    )
+
+
+@dg.asset
+def refused():
+    raise dg.Failure(
+        description="configuration error (KeyError): wrong key\nmore", allow_retries=False
+    )
+
+
+@dg.asset
+def crashed():
+    raise ValueError("boom")
+
+
+@dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
+def flaky():
+    attempts.append(1)
+    if len(attempts) == 1:
+        raise OSError("S3 said 503")
+
+
+def run_lines(capsys, selection, level="INFO", partition=None) -> tuple[bool, str, list[str]]:
+    names = ("landed", "refused", "crashed", "flaky")
+    defs = dg.Definitions(
+        assets=[landed, refused, crashed, flaky],
+        jobs=[dg.define_asset_job(f"run_{name}", selection=[name]) for name in names],
+        loggers={"console": one_line_console},
+    )
+    job = defs.resolve_job_def(f"run_{selection}")
+    capsys.readouterr()
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+        partition_key=partition,
+        raise_on_error=False,
+    )
+    lines = capsys.readouterr().err.splitlines()
+    assert all(re.match(STAMP + " (INFO|WARNING|ERROR|DEBUG) ", line) for line in lines), lines
+    return result.success, result.run_id, [re.sub(STAMP + " ", "", line) for line in lines]
+
+
+def test_a_failed_step_is_one_line_with_its_message_and_its_run(capsys):
+    success, run_id, lines = run_lines(capsys, "refused")
+    assert not success
+    assert lines == [
+        f"ERROR   run {run_id} failed: refused: configuration error (KeyError): wrong key"
+    ]
+
+
+def test_an_exception_is_its_type_and_message(capsys):
+    _, run_id, lines = run_lines(capsys, "crashed")
+    assert lines == [f"ERROR   run {run_id} failed: crashed: ValueError: boom"]
+
+
+def test_a_materialization_a_failed_check_and_the_log_messages_at_its_level(capsys):
+    success, run_id, lines = run_lines(capsys, "landed", partition="2024-03-18")
+    assert success
+    assert lines == [
+        "INFO    landed 2024-03-18 43 files",
+        "INFO    landed 2024-03-18 materialized landed",
+        "WARNING landed 2024-03-18 check rows_match failed",
+        f"INFO    2024-03-18 run {run_id} succeeded",
+    ]
+
+
+def test_at_debug_it_says_every_event_still_one_line_each(capsys):
+    _, _, lines = run_lines(capsys, "landed", level="DEBUG", partition="2024-03-18")
+    assert "DEBUG   landed 2024-03-18 not shown at INFO" in lines
+    assert any(line.startswith("DEBUG   landed 2024-03-18 STEP_START: ") for line in lines)
+
+
+def test_a_retry_says_why(capsys):
+    attempts.clear()
+    success, _, lines = run_lines(capsys, "flaky")
+    assert success and len(attempts) == 2
+    assert "WARNING flaky will retry: OSError: S3 said 503" in lines
+
+
+@pytest.mark.parametrize(
+    ("message", "cls_name", "line"),
+    [
+        ("dagster._core.definitions.events.Failure: no key\n", "Failure", "no key"),
+        ("builtins.ValueError: bad\nmore\n", "ValueError", "ValueError: bad"),
+        ("ValueError: bad", "ValueError", "ValueError: bad"),
+        ("something: else", "ValueError", "something: else"),
+        ("", None, ""),
+    ],
+)
+def test_an_error_line_drops_the_module_path_and_a_failures_type(message, cls_name, line):
+    assert error_line(message, cls_name) == line
