@@ -157,9 +157,10 @@ class ConsoleLineHandler(logging.Handler):
     "errors without their stack (the run's page in the UI keeps it).",
 )
 def one_line_console(init_context: dg.InitLoggerContext) -> logging.Logger:
-    threshold = logging.getLevelName(init_context.logger_config["log_level"].upper())
+    name = init_context.logger_config["log_level"]
+    threshold = logging.getLevelName(name.upper())
     if not isinstance(threshold, int):
-        raise dg.Failure(f"console log_level {init_context.logger_config['log_level']!r}")
+        raise ValueError(f"console log_level {name!r}: expected DEBUG, INFO, WARNING or ERROR")
     # Dagster filters by the logger's level before the handler: let every event through and
     # leave the choice to console_line.
     logger = logging.Logger("it360.console", level=logging.DEBUG)
