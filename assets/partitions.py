@@ -15,30 +15,50 @@ import warnings
 import dagster as dg
 
 from transforms import service_day
+from transforms.service_day import parse_instant
 
 FIRST_SERVICE_DAY_SETTING = "IT360_FIRST_SERVICE_DAY"
 
 
-def build_service_day_partitions(first_day: dt.date) -> dg.DailyPartitionsDefinition:
-    """The service-day partitions from `first_day` on."""
-    # end_offset=1 includes the service day in progress: agents upload all day, and landing
-    # runs for the open day as uploads arrive.
+def build_service_day_partitions(
+    first_day: dt.date, last_day: dt.date | None = None
+) -> dg.DailyPartitionsDefinition:
+    """The service-day partitions from `first_day` to `last_day`, or, without a last day, on
+    to the service day in progress."""
+    if last_day is None:
+        # end_offset=1 includes the service day in progress: agents upload all day, and
+        # landing runs for the open day as uploads arrive.
+        end = {"end_offset": 1}
+    else:
+        # Dagster keeps the days whose window has ended by `end_date` (midnight, Tokyo): day K
+        # ends at K+1 05:00, so the last day K needs an end_date of K+2.
+        end = {"end_date": (last_day + dt.timedelta(days=2)).isoformat()}
     return dg.DailyPartitionsDefinition(
         start_date=first_day.isoformat(),
         hour_offset=service_day.DAY_START_HOUR,
         timezone="Asia/Tokyo",
-        end_offset=1,
         fmt="%Y-%m-%d",
+        **end,
     )
+
+
+def pinned_service_day(pinned_now: str | None) -> dt.date | None:
+    """The service day of the pinned clock (`IT360_NOW`), the pipeline's today; None on the
+    real clock."""
+    return service_day.service_day_of_instant(parse_instant(pinned_now)) if pinned_now else None
 
 
 # Read once, when this module is imported: the assets are declared with these partitions at
 # import (and the sensors import them), and one object must be shared by all of them, so the
-# setting cannot wait for `build_definitions()` (trade-off in docs/decisions.md).
+# settings cannot wait for `build_definitions()` (trade-off in docs/decisions.md). With the
+# clock pinned (a replay, the demo), the partitions end at its day: the UI lists the days the
+# pipeline has lived, not the real calendar up to today.
 FIRST_SERVICE_DAY = service_day.first_service_day(
     os.environ.get(FIRST_SERVICE_DAY_SETTING)
 ).isoformat()
-service_day_partitions = build_service_day_partitions(dt.date.fromisoformat(FIRST_SERVICE_DAY))
+service_day_partitions = build_service_day_partitions(
+    dt.date.fromisoformat(FIRST_SERVICE_DAY), pinned_service_day(os.environ.get("IT360_NOW"))
+)
 
 
 def day_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:

@@ -7,6 +7,7 @@ them (Dagster `EnvVar`s, read when a run starts, never at import).
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import dagster as dg
 
@@ -14,6 +15,15 @@ from storage.contracts import Contract, load_contracts
 from storage.notices import OutboxSender, Sender, SmtpSender
 from storage.roots import Root
 from transforms.service_day import parse_instant
+
+
+def folder_root(name: str, uri: str) -> Root:
+    """A root, refused in one line that names it when it is a local file: the OS would
+    otherwise name a path some folders below it (`.../_state/journal`)."""
+    root = Root(uri)
+    if root.is_local and os.path.exists(root.base) and not os.path.isdir(root.base):
+        raise NotADirectoryError(f"the {name} root {uri} is a file, not a folder")
+    return root
 
 
 class ServiceStorage(dg.ConfigurableResource):
@@ -26,13 +36,13 @@ class ServiceStorage(dg.ConfigurableResource):
     contracts: str
 
     def inbox_root(self) -> Root:
-        return Root(self.inbox)
+        return folder_root("inbox", self.inbox)
 
     def warehouse_root(self) -> Root:
-        return Root(self.warehouse)
+        return folder_root("warehouse", self.warehouse)
 
     def delivery_root(self) -> Root:
-        return Root(self.delivery)
+        return folder_root("delivery", self.delivery)
 
     def load_contracts(self) -> list[Contract]:
         return load_contracts(self.contracts)

@@ -25,6 +25,8 @@ RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_ra
 # Dagster writes this record attribute on every record it hands to a run's loggers (its JSON
 # console logger reads the same one).
 METADATA_ATTR = "dagster_meta"
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+FIGURES_SHOWN = 5
 
 
 def first_line(text: str | None) -> str:
@@ -75,6 +77,22 @@ def run_failure_text(data: Any, run_id: str) -> str:
     return f"run {run_id} failed: {step_failure.step_key}: {message}"
 
 
+def materialized_text(event: dg.DagsterEvent) -> str:
+    """`materialized <asset> (<its first figures>)`: the asset's name when its step has another
+    (a multi-asset), and the first numbers of its metadata, which the assets write first (the
+    day's totals, docs/decisions.md)."""
+    name = event.asset_key.to_user_string()
+    materialization = getattr(event.event_specific_data, "materialization", None)
+    metadata = getattr(materialization, "metadata", None) or {}
+    figures = [
+        f"{key} {value.value}"
+        for key, value in metadata.items()
+        if isinstance(value, dg.IntMetadataValue | dg.FloatMetadataValue)
+    ][:FIGURES_SHOWN]
+    said = "materialized" if name == event.step_key else f"materialized {name}"
+    return f"{said} ({', '.join(figures)})" if figures else said
+
+
 def event_text(
     event: dg.DagsterEvent, run_id: str, threshold: int, level: int
 ) -> tuple[int, str] | None:
@@ -97,7 +115,7 @@ def event_text(
     if kind == dg.DagsterEventType.RUN_SUCCESS:
         return logging.INFO, f"run {run_id} succeeded"
     if kind == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key:
-        return logging.INFO, f"materialized {event.asset_key.to_user_string()}"
+        return logging.INFO, materialized_text(event)
     if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         if data.passed:
             return None
@@ -147,7 +165,9 @@ class ConsoleLineHandler(logging.Handler):
 @dg.logger(
     config_schema={
         "log_level": dg.Field(
-            str,
+            # An enum: Dagster checks the run config before it makes a run, so a typo makes no
+            # run (a check in the logger's body would leave one behind, never started).
+            dg.Enum("ConsoleLevel", [dg.EnumValue(name) for name in LEVELS]),
             default_value="INFO",
             description="Log messages below this level are not shown; the events shown "
             "(materializations, failed checks, retries, failures, run ends) always are.",
@@ -157,10 +177,7 @@ class ConsoleLineHandler(logging.Handler):
     "errors without their stack (the run's page in the UI keeps it).",
 )
 def one_line_console(init_context: dg.InitLoggerContext) -> logging.Logger:
-    name = init_context.logger_config["log_level"]
-    threshold = logging.getLevelName(name.upper())
-    if not isinstance(threshold, int):
-        raise ValueError(f"console log_level {name!r}: expected DEBUG, INFO, WARNING or ERROR")
+    threshold = logging.getLevelName(init_context.logger_config["log_level"])
     # Dagster filters by the logger's level before the handler: let every event through and
     # leave the choice to console_line.
     logger = logging.Logger("it360.console", level=logging.DEBUG)

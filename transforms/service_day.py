@@ -38,7 +38,7 @@ def landable_days(now: dt.datetime, first_day: dt.date) -> tuple[dt.date, dt.dat
 
 def first_service_day(setting: str | None) -> dt.date:
     """The first service day from its setting's text (`YYYY-MM-DD`; empty or None: the
-    default). A wrong value raises one line that names the setting."""
+    default). A wrong value raises an error whose one line names the setting."""
     if not setting:
         return DEFAULT_FIRST_SERVICE_DAY
     try:

@@ -83,7 +83,8 @@ def build_day(
     for contract in contracts:
         result = build_contract_day(wh, contract, day, owners=owners)
         built.append(result)
-        progress(f"{contract.support_id} {day}: {result.rows} (build {result.build_id})")
+        counts = ", ".join(f"{name} {rows}" for name, rows in result.rows.items())
+        progress(f"{contract.support_id} {day}: {counts} (build {result.build_id})")
     return built
 
 

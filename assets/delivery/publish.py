@@ -116,6 +116,14 @@ class ExpireConfig(dg.Config):
     now: str | None = None  # ISO 8601 instant; default: the clock
 
 
+def order_day(field: str, value: str) -> dt.date:
+    """A day of an order's config; a wrong one is refused naming the field and the value."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"{field}: {value!r} is not a day YYYY-MM-DD ({exc})") from None
+
+
 def _refused(fn):
     """Turn a Refusal into a run failure whose message is the reason (never retried: the
     same order would be refused again)."""
@@ -142,8 +150,8 @@ def spot_30_days_op(
         lambda: deliverables.spot_30_days(
             _roots(storage),
             contract,
-            dt.date.fromisoformat(config.first_day),
-            dt.date.fromisoformat(config.last_day),
+            order_day("first_day", config.first_day),
+            order_day("last_day", config.last_day),
             clock.now(),
             notifier.sender(),
         )
@@ -179,7 +187,9 @@ def spot_1_year_op(
 ) -> dg.Output:
     """`<TMID>_AllData_<P>.zip`: a year of one terminal, checked against its computer name."""
     contract = _refused(lambda: storage.contract(config.support_id))
-    provided = dt.date.fromisoformat(config.provided_day) if config.provided_day else None
+    provided = _refused(
+        lambda: order_day("provided_day", config.provided_day) if config.provided_day else None
+    )
     deliverable_files.clean_staging(storage.delivery_root())
     built = _refused(
         lambda: deliverables.spot_1_year(

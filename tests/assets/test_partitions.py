@@ -1,5 +1,5 @@
-"""The service-day partitions start at the first service day setting (IT360_FIRST_SERVICE_DAY);
-moving the start keeps every landed day where it is."""
+"""The service-day partitions start at the first service day setting (IT360_FIRST_SERVICE_DAY)
+and end at the clock's service day; moving the start keeps every landed day where it is."""
 
 from __future__ import annotations
 
@@ -23,6 +23,29 @@ def test_the_setting_reads_a_day_or_falls_back_to_the_default():
     assert service_day.first_service_day("2024-07-15").isoformat() == "2024-07-15"
     with pytest.raises(ValueError, match=r"^IT360_FIRST_SERVICE_DAY='2024/07/15' is not a day"):
         service_day.first_service_day("2024/07/15")
+
+
+def test_a_pinned_clock_ends_the_partitions_at_its_service_day():
+    import datetime as dt
+
+    from assets.partitions import build_service_day_partitions, pinned_service_day
+
+    first = dt.date(2024, 3, 17)
+    for now, last in (
+        ("2024-03-23T06:00:00+09:00", "2024-03-23"),  # after 05:00: the day in progress
+        ("2024-03-23T04:59:00+09:00", "2024-03-22"),  # before 05:00: still the day before
+        ("2024-03-22T20:30:00+00:00", "2024-03-23"),  # 05:30 in Tokyo
+    ):
+        keys = build_service_day_partitions(first, pinned_service_day(now)).get_partition_keys()
+        assert keys[0] == "2024-03-17" and keys[-1] == last, now
+    assert pinned_service_day(None) is None and pinned_service_day("") is None
+
+    def today() -> str:
+        return service_day.service_day_of_instant(dt.datetime.now(dt.UTC)).isoformat()
+
+    before = today()
+    real = build_service_day_partitions(first).get_partition_keys()
+    assert real[-1] in {before, today()}  # the real clock: on to the day in progress
 
 
 @pytest.fixture(scope="module")

@@ -66,7 +66,10 @@ def cli_materialize(home: Path, env: dict[str, str], day: str) -> subprocess.Com
             {"IT360_CONTRACTS": "none.yaml"},
             "configuration error (ContractsError): contracts file not found",
         ),
-        ({"IT360_WAREHOUSE": "contracts.yaml"}, "configuration error (NotADirectoryError)"),
+        (
+            {"IT360_WAREHOUSE": "contracts.yaml"},
+            "configuration error (NotADirectoryError): the warehouse root",
+        ),
         (
             {"IT360_EXECUTOR": "bogus"},
             "configuration error (ValueError): IT360_EXECUTOR='bogus': expected one of",

@@ -20,9 +20,10 @@ def landed(context: dg.AssetExecutionContext):
     context.log.info("43 files\nsecond line")
     context.log.debug("not shown at INFO")
     yield dg.MaterializeResult(
+        metadata={"day_uploads": 481, "source": "inbox", "run_landed": 0},
         check_results=[
             dg.AssetCheckResult(passed=False, severity=dg.AssetCheckSeverity.WARN),
-        ]
+        ],
     )
 
 
@@ -82,7 +83,7 @@ def test_a_materialization_a_failed_check_and_the_log_messages_at_its_level(caps
     assert success
     assert lines == [
         "INFO    landed 2024-03-18 43 files",
-        "INFO    landed 2024-03-18 materialized landed",
+        "INFO    landed 2024-03-18 materialized (day_uploads 481, run_landed 0)",
         "WARNING landed 2024-03-18 check rows_match failed",
         f"INFO    2024-03-18 run {run_id} succeeded",
     ]

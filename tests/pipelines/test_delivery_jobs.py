@@ -170,6 +170,34 @@ def test_a_refused_order_fails_the_run_with_the_reason_and_writes_nothing(landed
     assert not (base / "delivery").exists()
 
 
+@pytest.mark.parametrize(
+    ("job", "fields", "refusal"),
+    [
+        (
+            spot_30_days,
+            {"support_id": "S0002", "first_day": "2024-03-17", "last_day": "2024-03-32"},
+            "order refused: last_day: '2024-03-32' is not a day YYYY-MM-DD",
+        ),
+        (
+            spot_1_year,
+            {"support_id": "S0001", "tmid": "T", "computer": "PC", "provided_day": "03/23"},
+            "order refused: provided_day: '03/23' is not a day YYYY-MM-DD",
+        ),
+    ],
+)
+def test_a_day_that_is_not_one_is_refused_naming_its_field_once(landed, job, fields, refusal):
+    base, _ = landed
+    result = job.execute_in_process(
+        run_config={"ops": {job.name: {"config": fields}}},
+        resources=resources(base),
+        raise_on_error=False,
+    )
+    assert not result.success
+    (failure,) = result.get_step_failure_events()  # refused once: no retry
+    assert refusal in failure.step_failure_data.user_failure_data.description
+    assert "STEP_UP_FOR_RETRY" not in [e.event_type_value for e in result.all_events]
+
+
 def test_spot_1_year_job_and_its_refusal(landed):
     base, manifest = landed
     entry = manifest.select(outcome="landed", support_id="S0001")[0]
