@@ -25,19 +25,25 @@ def build_service_day_partitions(
 ) -> dg.DailyPartitionsDefinition:
     """The service-day partitions from `first_day` to `last_day`, or, without a last day, on
     to the service day in progress."""
-    if last_day is None:
-        # end_offset=1 includes the service day in progress: agents upload all day, and
-        # landing runs for the open day as uploads arrive.
-        end = {"end_offset": 1}
-    else:
+    end = {}
+    if last_day is not None:
+        if last_day < first_day:
+            raise ValueError(
+                f"IT360_NOW's service day {last_day} is before IT360_FIRST_SERVICE_DAY "
+                f"{first_day}: no partition would be left"
+            )
         # Dagster keeps the days whose window has ended by `end_date` (midnight, Tokyo): day K
         # ends at K+1 05:00, so the last day K needs an end_date of K+2.
         end = {"end_date": (last_day + dt.timedelta(days=2)).isoformat()}
+    # end_offset=1 includes the service day in progress: agents upload all day, and landing
+    # runs for the open day as uploads arrive. With an end_date Dagster still stops at the
+    # real now, so a pinned day that is today (or later) needs it too.
     return dg.DailyPartitionsDefinition(
         start_date=first_day.isoformat(),
         hour_offset=service_day.DAY_START_HOUR,
         timezone="Asia/Tokyo",
         fmt="%Y-%m-%d",
+        end_offset=1,
         **end,
     )
 
@@ -45,7 +51,15 @@ def build_service_day_partitions(
 def pinned_service_day(pinned_now: str | None) -> dt.date | None:
     """The service day of the pinned clock (`IT360_NOW`), the pipeline's today; None on the
     real clock."""
-    return service_day.service_day_of_instant(parse_instant(pinned_now)) if pinned_now else None
+    if not pinned_now:
+        return None
+    try:
+        return service_day.service_day_of_instant(parse_instant(pinned_now))
+    except ValueError:
+        raise ValueError(
+            f"IT360_NOW={pinned_now!r} is not an instant: write it as ISO 8601 with its offset, "
+            "e.g. 2024-03-23T06:00:00+09:00"
+        ) from None
 
 
 # Read once, when this module is imported: the assets are declared with these partitions at

@@ -3,8 +3,10 @@
 Dagster's default console prints every event (at DEBUG) and each failure with its framework
 stack, once for the step and again for the run: a wrong key was 72 lines. This logger prints a
 line per materialization, failed check, retry and run end, and the log messages of the assets
-at or above its level. A failed run's line names its failed step and the step's message, and
-the run id: the run's page in the UI keeps the whole error with its stack.
+at or above its level. A failed run's line names its failed step, the step's message and the
+run id: the run's page in the UI keeps the whole error with its stack. The run's lines are
+sure to show; a step's are written through Dagster's capture of the step's output, which
+can drop a step's last lines (`event_text`).
 
 Dagster builds a run's loggers from its run config only (no run config: its own console), so
 the README's CLI rows pass `-c examples/console.yaml`, which names this logger.
@@ -13,6 +15,7 @@ the README's CLI rows pass `-c examples/console.yaml`, which names this logger.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Mapping
@@ -27,6 +30,7 @@ RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_ra
 METADATA_ATTR = "dagster_meta"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FIGURES_SHOWN = 5
+FAILED_STEPS = re.compile(r"Steps failed: \[([^\]]*)\]")
 
 
 def first_line(text: str | None) -> str:
@@ -67,14 +71,23 @@ def partition_of(tags: Mapping[str, str]) -> str:
     return f"{start}...{end}" if start and end else ""
 
 
-def run_failure_text(data: Any, run_id: str) -> str:
+def failed_steps(run_message: str) -> list[str]:
+    """The failed steps a run's failure names ("Steps failed: ['a', 'b']."), in its order."""
+    listed = FAILED_STEPS.search(run_message or "")
+    return re.findall(r"'([^']+)'", listed.group(1)) if listed else []
+
+
+def run_failure_text(data: Any, run_id: str, run_message: str) -> str:
     """The run's failure, said once: its first failed step and that step's message (Dagster
-    carries that step's event in the run's), or the run's own error."""
+    carries that step's event in the run's), the other failed steps by name, or the run's own
+    error."""
     step_failure = getattr(data, "first_step_failure_event", None)
     if step_failure is None:
         return f"run {run_id} failed: {failure_message(data)}"
     message = failure_message(step_failure.event_specific_data)
-    return f"run {run_id} failed: {step_failure.step_key}: {message}"
+    others = [s for s in failed_steps(run_message) if s != step_failure.step_key]
+    also = f" (also failed: {', '.join(others)})" if others else ""
+    return f"run {run_id} failed: {step_failure.step_key}: {message}{also}"
 
 
 def materialized_text(event: dg.DagsterEvent) -> str:
@@ -89,7 +102,8 @@ def materialized_text(event: dg.DagsterEvent) -> str:
         for key, value in metadata.items()
         if isinstance(value, dg.IntMetadataValue | dg.FloatMetadataValue)
     ][:FIGURES_SHOWN]
-    said = "materialized" if name == event.step_key else f"materialized {name}"
+    own_step = event.step_key == event.asset_key.to_python_identifier()
+    said = "materialized" if own_step else f"materialized {name}"
     return f"{said} ({', '.join(figures)})" if figures else said
 
 
@@ -101,13 +115,16 @@ def event_text(
 
     A step's failure is said by its run's: a step in a child process writes into its captured
     output, which Dagster mirrors to the terminal with a `tail` it stops when the step ends, so
-    a step's last lines can be lost. The run's line is written by the run's own process."""
+    a step's last lines can be lost (under load; seen for a failure, rarely for a
+    materialization). The run's line is written by the run's own process, and always shows."""
     kind = event.event_type
     data = event.event_specific_data
     if kind == dg.DagsterEventType.STEP_FAILURE:
         return None
     if kind == dg.DagsterEventType.RUN_FAILURE:
-        return logging.ERROR, run_failure_text(data, run_id)
+        return logging.ERROR, run_failure_text(data, run_id, event.message or "")
+    if kind == dg.DagsterEventType.RUN_CANCELED:
+        return logging.WARNING, f"run {run_id} canceled: {first_line(event.message)}"
     if kind == dg.DagsterEventType.STEP_UP_FOR_RETRY:
         wait = getattr(data, "seconds_to_wait", None)
         after = f" in {wait:g} s" if wait else ""
@@ -122,7 +139,7 @@ def event_text(
         warn = data.severity == dg.AssetCheckSeverity.WARN
         return (logging.WARNING if warn else logging.ERROR), f"check {data.check_name} failed"
     if level >= threshold:
-        return level, f"{event.event_type_value}: {first_line(event.message)}"
+        return level, f"{kind.name}: {first_line(event.message)}"
     return None
 
 

@@ -21,7 +21,9 @@ import os
 
 import dagster as dg
 
-# Dagster's executor interface wants its retry mode; the refusing executor runs no step.
+# Dagster's executor interface wants its retry mode, which Dagster exports only from this
+# internal module (an upgrade may move it; tests/pipelines/test_configuration_errors.py runs
+# the refusing executor). The refusing executor runs no step, so it retries none.
 from dagster._core.execution.retries import RetryMode
 
 from assets.retries import configuration_failure
@@ -48,7 +50,8 @@ class RefusingExecutor(dg.Executor):
         return RetryMode.DISABLED
 
     def execute(self, plan_context, execution_plan):
-        # A run that fails outside a step is one Dagster's run retries would launch again.
+        # A run that fails outside a step is one Dagster's run retries would launch again. (A
+        # re-execution of this run from the UI inherits the tag: it is not retried either.)
         plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
         raise configuration_failure(self.error)
 

@@ -119,9 +119,9 @@ class ExpireConfig(dg.Config):
 def order_day(field: str, value: str) -> dt.date:
     """A day of an order's config; a wrong one is refused naming the field and the value."""
     try:
-        return dt.date.fromisoformat(value)
-    except ValueError as exc:
-        raise ValueError(f"{field}: {value!r} is not a day YYYY-MM-DD ({exc})") from None
+        return parse_day(value)
+    except ValueError:
+        raise ValueError(f"{field}: {value!r} is not a day YYYY-MM-DD") from None
 
 
 def _refused(fn):

@@ -46,6 +46,13 @@ def test_a_pinned_clock_ends_the_partitions_at_its_service_day():
     before = today()
     real = build_service_day_partitions(first).get_partition_keys()
     assert real[-1] in {before, today()}  # the real clock: on to the day in progress
+    pinned_now = dt.datetime.now(dt.UTC).isoformat()  # a pin of today keeps the day in progress
+    keys = build_service_day_partitions(first, pinned_service_day(pinned_now)).get_partition_keys()
+    assert keys[-1] in {before, today()}
+    with pytest.raises(ValueError, match=r"^IT360_NOW='2024-03-23' is not an instant"):
+        pinned_service_day("2024-03-23")
+    with pytest.raises(ValueError, match="before IT360_FIRST_SERVICE_DAY 2024-03-17"):
+        build_service_day_partitions(first, dt.date(2024, 3, 16))
 
 
 @pytest.fixture(scope="module")

@@ -39,6 +39,16 @@ def crashed():
     raise ValueError("boom")
 
 
+@dg.asset(key_prefix="pre")
+def also_crashed():
+    raise KeyError("S0009")
+
+
+@dg.asset(key_prefix="pre")
+def prefixed():
+    return dg.MaterializeResult(metadata={"rows": 3})
+
+
 @dg.asset(retry_policy=dg.RetryPolicy(max_retries=1))
 def flaky():
     attempts.append(1)
@@ -47,10 +57,19 @@ def flaky():
 
 
 def run_lines(capsys, selection, level="INFO", partition=None) -> tuple[bool, str, list[str]]:
-    names = ("landed", "refused", "crashed", "flaky")
+    selections = {
+        "landed": ["landed"],
+        "refused": ["refused"],
+        "crashed": ["crashed"],
+        "flaky": ["flaky"],
+        "prefixed": ["pre/prefixed"],
+        "two_crashed": ["crashed", "pre/also_crashed"],
+    }
     defs = dg.Definitions(
-        assets=[landed, refused, crashed, flaky],
-        jobs=[dg.define_asset_job(f"run_{name}", selection=[name]) for name in names],
+        assets=[landed, refused, crashed, flaky, also_crashed, prefixed],
+        jobs=[
+            dg.define_asset_job(f"run_{name}", selection=keys) for name, keys in selections.items()
+        ],
         loggers={"console": one_line_console},
     )
     job = defs.resolve_job_def(f"run_{selection}")
@@ -76,6 +95,23 @@ def test_a_failed_step_is_one_line_with_its_message_and_its_run(capsys):
 def test_an_exception_is_its_type_and_message(capsys):
     _, run_id, lines = run_lines(capsys, "crashed")
     assert lines == [f"ERROR   run {run_id} failed: crashed: ValueError: boom"]
+
+
+def test_the_other_failed_steps_are_named_after_the_first(capsys):
+    _, run_id, lines = run_lines(capsys, "two_crashed")
+    (line,) = lines
+    first, other = (
+        ("crashed", "pre__also_crashed")
+        if "failed: crashed: ValueError: boom" in line
+        else ("pre__also_crashed", "crashed")
+    )
+    assert line.startswith(f"ERROR   run {run_id} failed: {first}: ")
+    assert line.endswith(f" (also failed: {other})")
+
+
+def test_a_prefixed_asset_is_named_once(capsys):
+    _, _, lines = run_lines(capsys, "prefixed")
+    assert lines[0] == "INFO    pre__prefixed materialized (rows 3)"
 
 
 def test_a_materialization_a_failed_check_and_the_log_messages_at_its_level(capsys):
