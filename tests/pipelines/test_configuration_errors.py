@@ -2,11 +2,7 @@
 an unknown executor) fails the run once with its message, whatever the step's retry policy, and
 the CLI prints it in one line. Storage errors keep their retries (assets/retries.py)."""
 
-import os
 import secrets
-import subprocess
-import sys
-from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -18,41 +14,10 @@ from pipelines.demo import CLI_NOTICES
 from storage.crypto import WarehouseKeyError
 from tests.assets.landing_helpers import sample_days
 from tests.conftest import storage_for
+from tests.pipelines.cli_helpers import REPO, ROOT_SETTINGS, cli_materialize
 
-REPO = Path(__file__).resolve().parents[2]
 CONSOLE = REPO / "examples" / "console.yaml"
 WRONG_KEY = secrets.token_hex(32)
-
-
-def cli_materialize(home: Path, env: dict[str, str], day: str) -> subprocess.CompletedProcess:
-    """`dagster asset materialize` of group raw as the README runs it (the one-line console,
-    var/env.sh's warning filter), on this worktree's code."""
-    return subprocess.run(
-        [
-            str(Path(sys.executable).parent / "dagster"),
-            "asset",
-            "materialize",
-            "-m",
-            "pipelines.definitions",
-            "--select",
-            "group:raw",
-            "--partition",
-            day,
-            "-c",
-            str(CONSOLE),
-        ],
-        cwd=REPO,
-        env={
-            **os.environ,
-            **env,
-            "DAGSTER_HOME": str(home),
-            "PYTHONPATH": str(REPO),
-            "PYTHONWARNINGS": CLI_NOTICES,
-        },
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize(
@@ -90,16 +55,11 @@ def test_the_cli_fails_once_in_one_line_on_a_configuration_error(
             resources={"storage": storage_for(base)},
         )
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
-    roots = {
-        "IT360_INBOX": str(base / "inbox"),
-        "IT360_WAREHOUSE": str(base / "warehouse"),
-        "IT360_DELIVERY": str(base / "delivery"),
-        "IT360_CONTRACTS": str(base / "contracts.yaml"),
-    }
-    given = {k: str(base / v) if k in roots else v for k, v in setting.items()}
-    done = cli_materialize(home, {**roots, **given}, day)
+    given = {k: str(base / v) if k in ROOT_SETTINGS else v for k, v in setting.items()}
+    # As the README runs it: the one-line console and var/env.sh's warning filter.
+    done = cli_materialize(
+        base, home, day, "-c", str(CONSOLE), env={**given, "PYTHONWARNINGS": CLI_NOTICES}
+    )
     lines = (done.stdout + done.stderr).splitlines()
     assert done.returncode != 0
     # The one line of the step (or of the run, for the executor) and click's own last line.

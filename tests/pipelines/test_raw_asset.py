@@ -1,17 +1,11 @@
 """The landing asset through Dagster: materialize(), checks, metadata, and the real CLI."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import dagster as dg
 
 from assets.landing.raw import raw_uploads
 from tests.assets.landing_helpers import sample_days
 from tests.conftest import storage_for
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.pipelines.cli_helpers import cli_materialize
 
 
 def test_materialize_a_day_reports_counts_and_passes_its_checks(sample):
@@ -78,35 +72,7 @@ def test_the_dagster_cli_lands_a_partition(sample, tmp_path):
     base, manifest = sample
     day = sample_days(manifest)[1]
     home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
-    env = {
-        **os.environ,
-        "DAGSTER_HOME": str(home),
-        "IT360_INBOX": str(base / "inbox"),
-        "IT360_WAREHOUSE": str(base / "warehouse"),
-        "IT360_DELIVERY": str(base / "delivery"),
-        "IT360_CONTRACTS": str(base / "contracts.yaml"),
-    }
-    dagster = Path(sys.executable).parent / "dagster"
-    done = subprocess.run(
-        [
-            str(dagster),
-            "asset",
-            "materialize",
-            "-m",
-            "pipelines.definitions",
-            "--select",
-            "group:raw",
-            "--partition",
-            day.isoformat(),
-        ],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = cli_materialize(base, home, day.isoformat())
     assert done.returncode == 0, done.stderr[-3000:]
     landed = list((base / "warehouse" / "raw" / "uploads").glob(f"support_id=S*/day={day}/*/*"))
     assert len(landed) > 0
