@@ -35,13 +35,20 @@ CONFIGURATION_ERRORS: tuple[type[Exception], ...] = (
 )
 
 
+def first_line(text: str | None) -> str:
+    """The first line of a message that says something, stripped ("" for none)."""
+    return next((line.strip() for line in (text or "").splitlines() if line.strip()), "")
+
+
 def configuration_failure(exc: Exception) -> dg.Failure:
     """The step's failure: one line naming the setting to fix, no retry (step or run). Raised
     `from None`: the cause's traceback (storage and pyarrow frames) says nothing the line does
     not, and Dagster would print it twice (step and run failure)."""
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return dg.Failure(
-        description=f"configuration error ({type(exc).__name__}): {first_line}",
+        description=(
+            f"configuration error ({type(exc).__name__}): "
+            f"{first_line(str(exc)) or type(exc).__name__}"
+        ),
         allow_retries=False,
     )
 

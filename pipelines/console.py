@@ -23,6 +23,8 @@ from typing import Any
 
 import dagster as dg
 
+from assets.retries import first_line
+
 PARTITION_TAG = "dagster/partition"
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
 # Dagster writes this record attribute on every record it hands to a run's loggers (its JSON
@@ -31,11 +33,6 @@ METADATA_ATTR = "dagster_meta"
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 FIGURES_SHOWN = 5
 FAILED_STEPS = re.compile(r"Steps failed: \[([^\]]*)\]")
-
-
-def first_line(text: str | None) -> str:
-    lines = [line.strip() for line in (text or "").strip().splitlines() if line.strip()]
-    return lines[0] if lines else ""
 
 
 def failure_message(data: Any) -> str:
