@@ -59,12 +59,13 @@ QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # Columns whose values legitimately differ between two runs of the same scenario (found by
 # running it twice and diffing the views): ids minted at random per landing batch, dashboard
 # build or publication, and the real clock's time of a write. Everything else is compared.
-# `landed_at`, `quarantined_at` and `logged_at` come from the real clock, not `IT360_NOW`;
+# `landed_at`, `quarantined_at`, `quarantined_day` (the quarantine's partition: the real service
+# day it was quarantined) and `logged_at` come from the real clock, not `IT360_NOW`;
 # batch ids and build ids start with the real time and end with random hex.
 # No file under the delivery root or the outbox differed between two runs: all are compared.
 VOLATILE: dict[str, tuple[str, ...]] = {
     "uploads": ("batch_id", "landed_at"),
-    "quarantine": ("batch_id", "quarantined_at"),
+    "quarantine": ("batch_id", "quarantined_at", "quarantined_day"),
     "landing_log": ("batch_id", "logged_at"),
     **{
         f"agg_{name}": ("build_id",)
