@@ -21,9 +21,7 @@ import pyarrow.parquet as pq
 from storage import compaction, crypto, duck, layout, schemas, upload_bytes, warehouse
 from storage.duck import sql_text
 from storage.roots import Root
-
-#: How far back a terminal's last upload is looked for: the raw store's year.
-HISTORY_DAYS = 365
+from transforms.retention_windows import RETAINED_DAYS
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ def previous_upload_days(
     (within the raw store's year) that hold its uploads, latest first. Found from folder
     names alone, walking back one day at a time until every terminal has them."""
     owned = {t for t, s in warehouse.terminal_owners(wh).items() if s == support_id}
-    earliest = day - dt.timedelta(days=HISTORY_DAYS)
+    earliest = day - dt.timedelta(days=RETAINED_DAYS)  # a terminal's history: the year
     days = [d for d in upload_bytes.raw_days(wh, support_id) if earliest <= d < day]
     found: dict[str, list[dt.date]] = {}
     complete = 0

@@ -276,6 +276,16 @@ def daily_file_name(day: dt.date) -> str:
     return f"{day.isoformat()}.zip"
 
 
+def spot_30_days_file_name(day: dt.date) -> str:
+    """One day of a 30-day spot order: `<D>_SP.zip`."""
+    return f"{day.isoformat()}_SP.zip"
+
+
+def spot_1_year_file_name(tmid: str, provided_day: dt.date) -> str:
+    """A 1-year spot order of one terminal, provided on `provided_day`: `<TMID>_AllData_<P>.zip`."""
+    return f"{tmid}_AllData_{provided_day.isoformat()}.zip"
+
+
 # -- dashboard aggregates (90 days) ------------------------------------------------------
 #
 #    agg/<name>/support_id=<S>/day=<D>/part-<build>.parquet   one file per build of a day

@@ -1,8 +1,9 @@
 """Retention windows: which stored partitions are old enough to delete (pure date arithmetic).
 
 A window of N days keeps the current service day and the N days before it, by the pipeline's
-clock, like the raw store's retained year (`assets.delivery.build.retained_window`); a
-partition is deleted only when its whole service day lies before that.
+clock; a partition is deleted only when its whole service day lies before that. The contract's
+numbers (the retained year, 90 days of aggregates, 30 days of deliverables, 72 hours of
+diagnostic bundles) are written here once and imported wherever they rule.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ from typing import TypeVar
 
 from transforms.service_day import service_day_of_instant
 
+#: The retained year: the raw store, the spot files' reach, a terminal's upload history.
+RETAINED_DAYS = 365
 AGGREGATE_DAYS = 90
-RAW_DAYS = 365
-QUARANTINE_DAYS = 365
+RAW_DAYS = RETAINED_DAYS
+QUARANTINE_DAYS = RETAINED_DAYS
+#: A published deliverable is deleted this many days after publication.
+DELIVERABLE_DAYS = 30
 DIAG_BUNDLE_AGE = dt.timedelta(hours=72)
 
 T = TypeVar("T")
@@ -24,6 +29,11 @@ T = TypeVar("T")
 def oldest_kept_day(now: dt.datetime, keep_days: int) -> dt.date:
     """The first service day still inside a window of `keep_days` days."""
     return service_day_of_instant(now) - dt.timedelta(days=keep_days)
+
+
+def retained_window(now: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The service days still in the raw store: the current one and the year before it."""
+    return oldest_kept_day(now, RETAINED_DAYS), service_day_of_instant(now)
 
 
 def expired(items: Iterable[tuple[T, dt.date]], now: dt.datetime, keep_days: int) -> list[T]:

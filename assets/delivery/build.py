@@ -21,11 +21,10 @@ from storage.notices import Notice, Sender
 from storage.roots import Root
 from transforms.folder_names import safe_folder_name
 from transforms.names import parse_sent15
-from transforms.service_day import JST, japan_today, service_day_of_instant
+from transforms.retention_windows import DELIVERABLE_DAYS, retained_window
+from transforms.service_day import JST, japan_today
 from transforms.zipbuild import PlannedEntry, PlannedFile, ZipSummary, build_zip, plan_entries
 
-KEEP_DAYS = 30
-RETAINED_DAYS = 365
 MAX_SPOT_DAYS = 30
 # The uploads columns a plan needs (`_planned`), in the order it takes them.
 _PLAN = ["tmid", "upload_key", "sent15", "upload_id", "computer"]
@@ -59,12 +58,6 @@ def publication_date(day: dt.date) -> dt.date:
     return day + dt.timedelta(days=PUBLISHED_DAYS_AFTER)
 
 
-def retained_window(now: dt.datetime) -> tuple[dt.date, dt.date]:
-    """The service days still in the raw store: the current one and the 365 before it."""
-    today = service_day_of_instant(now)
-    return today - dt.timedelta(days=RETAINED_DAYS), today
-
-
 def daily_file(
     roots: Roots,
     contract: Contract,
@@ -79,18 +72,22 @@ def daily_file(
     if meta.num_rows == 0:
         return None
     files = _planned(meta, day, lambda computer: (day.isoformat(), safe_folder_name(computer)))
+    entries = plan_entries(files)
+    order = Order(
+        kind="daily",
+        file_name=layout.daily_file_name(day),
+        service_days=[day],
+        request={"day": day.isoformat(), "republish": republish},
+        upload_keys=sorted(meta["upload_key"].to_pylist()),
+    )
     return _publish(
         roots,
         contract,
-        "daily",
-        layout.daily_file_name(day),
-        plan_entries(files),
-        [day],
-        [],
-        now,
-        sender,
-        {"day": day.isoformat(), "republish": republish},
-        upload_keys=sorted(meta["upload_key"].to_pylist()),
+        order,
+        entries=entries,
+        partitions=_partitions_of(entries),
+        now=now,
+        sender=sender,
     )
 
 
@@ -211,18 +208,23 @@ def spot_30_days(
     for day, meta in metas.items():
         if meta.num_rows:
             files = _planned(meta, day, lambda computer: (safe_folder_name(computer),))
+            entries = plan_entries(files)
+            order = Order(
+                kind="spot_30_days",
+                file_name=layout.spot_30_days_file_name(day),
+                service_days=[day],
+                request=request,
+                days_without_data=empty,
+            )
             built.append(
                 _publish(
                     roots,
                     contract,
-                    "spot_30_days",
-                    f"{day.isoformat()}_SP.zip",
-                    plan_entries(files),
-                    [day],
-                    empty,
-                    now,
-                    sender,
-                    request,
+                    order,
+                    entries=entries,
+                    partitions=_partitions_of(entries),
+                    now=now,
+                    sender=sender,
                 )
             )
     if not built and contract.notify_to:
@@ -263,19 +265,22 @@ def spot_1_year(
             f"no retained upload of TMID {tmid} carries computer name {computer!r} "
             f"(it carried {len(names)} other name(s); the `uploads` view lists them)"
         )
-    request = {"tmid": tmid, "computer": computer, "provided_day": provided.isoformat()}
+    days_with_data = sorted(names_by_day)
+    order = Order(
+        kind="spot_1_year",
+        file_name=layout.spot_1_year_file_name(tmid, provided),
+        service_days=days_with_data,
+        request={"tmid": tmid, "computer": computer, "provided_day": provided.isoformat()},
+    )
     return _publish(
         roots,
         contract,
-        "spot_1_year",
-        f"{tmid}_AllData_{provided.isoformat()}.zip",
-        _year_entries(roots.warehouse, sid, tmid, sorted(names_by_day)),
-        sorted(names_by_day),
-        [],
-        now,
-        sender,
-        request,
-        partitions=[(day, tmid) for day in sorted(names_by_day)],
+        order,
+        # Planned a day at a time (a generator), so the partitions are named here.
+        entries=_year_entries(roots.warehouse, sid, tmid, days_with_data),
+        partitions=[(day, tmid) for day in days_with_data],
+        now=now,
+        sender=sender,
     )
 
 
@@ -330,50 +335,61 @@ def _year_entries(
         yield from plan_entries(_planned(meta, day, lambda _computer, d=day: (d.isoformat(),)))
 
 
+@dataclass(frozen=True)
+class Order:
+    """What is published and why: the file's kind and name, the service days it covers (and,
+    for a 30-day order, the range's days without data), the order as requested, and for a
+    daily file its upload keys (so later runs find uploads that landed after publication)."""
+
+    kind: str
+    file_name: str
+    service_days: list[dt.date]
+    request: dict
+    days_without_data: list[dt.date] = field(default_factory=list)
+    upload_keys: list[str] = field(default_factory=list)
+
+
+def _partitions_of(entries: list[PlannedEntry]) -> list[upload_bytes.Partition]:
+    """The (day, tmid) partitions of the entries' uploads, in the order the entries need them."""
+    return list(dict.fromkeys(e.ref[:2] for e in entries if not e.is_folder))
+
+
 def _publish(
     roots: Roots,
     contract: Contract,
-    kind: str,
-    file_name: str,
+    order: Order,
+    *,
     entries: Iterable[PlannedEntry],
-    service_days: list[dt.date],
-    days_without_data: list[dt.date],
+    partitions: list[upload_bytes.Partition],
     now: dt.datetime,
     sender: Sender,
-    request: dict,
-    upload_keys: list[str] | None = None,
-    partitions: list[upload_bytes.Partition] | None = None,
 ) -> Built:
-    """Write the file, record the publication, send the notice. `upload_keys` (daily files)
-    lets later runs find uploads that landed after publication. `partitions`: the (day, tmid)
+    """Write the file, record the publication, send the notice. `partitions`: the (day, tmid)
     partitions in the order the entries need them (so each is read while the one before is
-    written), worked out from `entries` when it is a list."""
-    rel = layout.deliverable(contract.support_id, file_name)
-    if partitions is None:
-        planned = entries if isinstance(entries, list) else []  # never consume a generator
-        partitions = list(dict.fromkeys(e.ref[:2] for e in planned if not e.is_folder))
+    written)."""
+    rel = layout.deliverable(contract.support_id, order.file_name)
     fetch = upload_bytes.UploadBytes(roots.warehouse, contract.support_id, order=partitions)
     try:
         summary = _write_zip(roots.delivery, rel, entries, fetch)
     finally:
         fetch.close()
     pub = publications.Publication(
-        publication_id=_publication_id(contract.support_id, file_name, now),
-        kind=kind,
+        publication_id=_publication_id(contract.support_id, order.file_name, now),
+        kind=order.kind,
         support_id=contract.support_id,
-        file_name=file_name,
+        file_name=order.file_name,
         path=rel,
         published_at=now,
-        expires_at=now + dt.timedelta(days=KEEP_DAYS),
+        expires_at=now + dt.timedelta(days=DELIVERABLE_DAYS),
         size=summary.bytes_written,
         sha256=summary.sha256,
         uploads=summary.file_count,
         entries=summary.entry_count,
-        service_days=service_days,
-        days_without_data=days_without_data,
+        service_days=order.service_days,
+        days_without_data=order.days_without_data,
         late_uploads=0,
-        upload_keys=upload_keys or [],
-        request=json.dumps(request, sort_keys=True),
+        upload_keys=order.upload_keys,
+        request=json.dumps(order.request, sort_keys=True),
     )
     # The notice goes before the record: a run killed between the two publishes again (the
     # same bytes) and notifies again, where the other order would lose the notice for good.
@@ -424,7 +440,7 @@ def _notice(contract: Contract, pub: publications.Publication) -> Notice:
         f"[IT360] {pub.file_name} を格納しました",
         [
             f"{kinds[pub.kind]} のファイルをオンラインストレージに格納しました。",
-            f"ファイル: it360-log/{contract.support_id}/{pub.file_name}",
+            f"ファイル: {layout.deliverable(contract.support_id, pub.file_name)}",
             f"サイズ: {pub.size} bytes   SHA-256: {pub.sha256}",
             f"アップロード数: {pub.uploads}",
             f"保存期限: {pub.expires_at.astimezone(JST):%Y-%m-%d %H:%M} (JST)",

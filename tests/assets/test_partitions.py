@@ -41,7 +41,9 @@ def test_a_pinned_clock_ends_the_partitions_at_its_service_day():
     assert pinned_service_day(None) is None and pinned_service_day("") is None
 
     def today() -> str:
-        return service_day.service_day_of_instant(dt.datetime.now(dt.UTC)).isoformat()
+        # The spec's day: 05:00 to 05:00 Japan time (UTC+9, no daylight saving), i.e. the
+        # UTC date four hours later; worked out here without the code under test.
+        return (dt.datetime.now(dt.UTC) + dt.timedelta(hours=4)).date().isoformat()
 
     before = today()
     real = build_service_day_partitions(first).get_partition_keys()

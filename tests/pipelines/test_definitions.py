@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.definitions import build_definitions, defs
+from pipelines.definitions import build_definitions
 
 
 def test_the_code_location_loads_with_its_names():
@@ -73,14 +73,28 @@ def test_the_code_location_loads_with_its_names():
     }
 
 
-def test_the_module_level_definitions_are_the_location_dagster_loads():
-    loaded = defs()  # what `@dg.definitions` gives Dagster when it loads the code location
+def test_the_module_pyproject_names_loads_as_the_whole_code_location():
+    """`dagster dev` and the CLI find the code location through pyproject's module name and
+    Dagster's own discovery: that path must give every job, schedule and sensor."""
+    import tomllib
+    from pathlib import Path
+
+    from dagster._core.definitions.reconstruct import repository_def_from_target_def
+    from dagster._core.workspace.autodiscovery import loadable_targets_from_python_module
+
+    repo = Path(__file__).resolve().parents[2]
+    module = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["dagster"]["module_name"]
+    (target,) = loadable_targets_from_python_module(module, working_directory=str(repo))
+    loaded = repository_def_from_target_def(target.target_definition)
     built = build_definitions()
-    assert {k.to_user_string() for k in loaded.resolve_asset_graph().get_all_asset_keys()} == {
-        k.to_user_string() for k in built.resolve_asset_graph().get_all_asset_keys()
+    assert {j.name for j in loaded.get_all_jobs()} >= {
+        j.name for j in built.resolve_all_job_defs() if not j.name.startswith("__")
     }
-    assert {s.name for s in loaded.schedules} == {s.name for s in built.schedules}
-    assert {s.name for s in loaded.sensors} == {s.name for s in built.sensors}
+    assert {s.name for s in loaded.schedule_defs} == {s.name for s in built.schedules}
+    assert {s.name for s in loaded.sensor_defs} == {s.name for s in built.sensors}
+    assert (
+        loaded.asset_graph.get_all_asset_keys() == built.resolve_asset_graph().get_all_asset_keys()
+    )
 
 
 def test_the_service_day_partitions_are_shared():
@@ -117,17 +131,17 @@ def test_every_step_that_touches_storage_has_a_retry_policy():
             assert node.retry_policy is not None and node.retry_policy.max_retries >= 1, node.name
 
 
-def test_one_embedded_instance_file_and_not_at_the_root():
+def test_one_embedded_instance_file_and_not_at_the_root(tmp_path, monkeypatch):
     """`dagster dev` warns about a root dagster.yaml it does not read; the embedded instance
-    file lives in deploy/ and loads as $DAGSTER_HOME/dagster.yaml (the demo copies it)."""
-    import shutil
-    import tempfile
+    file lives in deploy/ and the demo installs it as $DAGSTER_HOME/dagster.yaml."""
     from pathlib import Path
+
+    from pipelines import demo
 
     repo = Path(__file__).resolve().parents[2]
     assert not (repo / "dagster.yaml").exists()
-    assert 'REPO / "deploy" / "dagster.local.yaml"' in (repo / "pipelines/demo.py").read_text()
-    with tempfile.TemporaryDirectory() as home:
-        shutil.copy(repo / "deploy" / "dagster.local.yaml", Path(home) / "dagster.yaml")
-        with dg.DagsterInstance.from_config(home) as instance:
-            assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    home = demo._dagster_home()
+    assert (home / "dagster.yaml").read_bytes() == (repo / "deploy/dagster.local.yaml").read_bytes()
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.run_retries_enabled and instance.run_retries_max_retries == 1
