@@ -28,6 +28,7 @@ import duckdb
 
 from storage import crypto, layout
 from storage.roots import Root
+from transforms.names import is_contract_id
 from transforms.partition_limits import DAY, SUPPORT_ID, Limit, ViewReference, view_references
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -203,7 +204,13 @@ def _name_end(text: bytes, location: int, view: str) -> int | None:
 
 def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
     view = PRUNED_VIEWS[ref.view]
-    support_ids = sorted(ref.limit.support_ids) if ref.limit.support_ids is not None else ["*"]
+    pinned = ref.limit.support_ids
+    # A pinned value that names no contract's folder (`..`, `/`, a glob, '*', `_invalid`) is
+    # never put into a path: the reference reads every contract and its `where` decides.
+    if pinned is not None and all(is_contract_id(s) for s in pinned):
+        support_ids = sorted(pinned)
+    else:
+        support_ids = ["*"]
     if not view.by_contract:
         support_ids = ["*"]
     days = _days(warehouse, view, support_ids, ref.limit)
