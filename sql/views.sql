@@ -21,6 +21,15 @@
 -- before it prunes. So every read ends in `offset 0`, which keeps all filters above the
 -- scan, and pruning happens by building the folder list.
 
+-- `allow_empty` below (a day without a folder reads as no rows) came with DuckDB 2.0.
+select case
+    when try_cast(regexp_extract(version(), '^v?([0-9]+)\.', 1) as integer) < 2
+        then error(
+            'sql/views.sql needs DuckDB 2.0 or later; this is DuckDB ' || version()
+            || ' (use python -m storage.duck, whose DuckDB is the pipeline''s own)'
+        )
+end;
+
 -- The key, as in sql/warehouse_key.sql (repeated so that this file runs alone).
 select case
     when getvariable('warehouse_key') is null
