@@ -21,6 +21,15 @@
 -- before it prunes. So every read ends in `offset 0`, which keeps all filters above the
 -- scan, and pruning happens by building the folder list.
 
+-- `allow_empty` below (a day without a folder reads as no rows) came with DuckDB 2.0.
+select case
+    when try_cast(regexp_extract(version(), '^v?([0-9]+)\.', 1) as integer) < 2
+        then error(
+            'sql/views.sql needs DuckDB 2.0 or later; this is DuckDB ' || version()
+            || ' (use python -m storage.duck, whose DuckDB is the pipeline''s own)'
+        )
+end;
+
 -- The key, as in sql/warehouse_key.sql (repeated so that this file runs alone).
 select case
     when getvariable('warehouse_key') is null
@@ -68,19 +77,48 @@ from read_parquet(
 )
 offset 0;
 
--- 'S0001' or '*': anything else could reach outside the contract's folders.
-create or replace macro partition_support_id(support_id) as
+-- Macro arguments never name a path: every support ID and day a macro puts into a folder name
+-- goes through the checks below, so `..`, `/`, globs or any other text is refused, never read
+-- (docs/reliability.md, Analysts).
+--
+-- A support ID that names one contract: the spec's `[A-Za-z0-9_-]{1,64}` without the reserved
+-- leading `_` (transforms/names.py, `is_contract_id`; tests/storage/test_macro_arguments.py
+-- checks both agree).
+create or replace macro contract_id(support_id) as
     case
-        when regexp_full_match(support_id, '\*|[A-Za-z0-9][A-Za-z0-9_-]*') then support_id
-        else error('not a support ID: ' || coalesce(support_id, 'null'))
+        when regexp_full_match(cast(support_id as varchar), '[A-Za-z0-9-][A-Za-z0-9_-]{0,63}')
+            then cast(support_id as varchar)
+        else error('not a support ID: ' || coalesce(cast(support_id as varchar), 'null'))
     end;
 
--- `support_id=<S>/day=<D>` for every contract and day listed (days as 'YYYY-MM-DD' or '*').
+-- A day as its folder value: a DATE, or text that is exactly a real `YYYY-MM-DD` date from
+-- 0001-01-01 on (the text must equal the parsed date written back, so only a date's own
+-- digits reach a path).
+create or replace macro day_value(d) as
+    case
+        when
+            regexp_full_match(cast(d as varchar), '[0-9]{4}-[0-9]{2}-[0-9]{2}')
+            and strftime(try_cast(cast(d as varchar) as date), '%Y-%m-%d') = cast(d as varchar)
+            and cast(d as varchar) >= '0001-01-01'
+            then cast(d as varchar)
+        else error('not a day (YYYY-MM-DD): ' || coalesce(cast(d as varchar), 'null'))
+    end;
+
+-- In the `_in` lists, '*' alone stands for every contract or every day (what the views and
+-- `storage.duck`'s pruning pass); the `_between` macros take one contract and real days only.
+create or replace macro partition_support_id(support_id) as
+    case when cast(support_id as varchar) = '*' then '*' else contract_id(support_id) end;
+
+create or replace macro partition_day(d) as
+    case when cast(d as varchar) = '*' then '*' else day_value(d) end;
+
+-- `support_id=<S>/day=<D>` for every contract and day listed.
 create or replace macro partition_folders(support_ids, days) as
     flatten(list_transform(
         support_ids,
         lambda support_id: list_transform(
-            days, lambda d: 'support_id=' || partition_support_id(support_id) || '/day=' || d
+            days,
+            lambda d: 'support_id=' || partition_support_id(support_id) || '/day=' || partition_day(d)
         )
     ));
 
@@ -93,7 +131,9 @@ create or replace macro partition_files(table_path, support_ids, days, file_glob
 -- Every day from first_day to last_day, as folder values.
 create or replace macro day_range(first_day, last_day) as
     list_transform(
-        generate_series(cast(first_day as date), cast(last_day as date), interval 1 day),
+        generate_series(
+            cast(day_value(first_day) as date), cast(day_value(last_day) as date), interval 1 day
+        ),
         lambda d: strftime(d, '%Y-%m-%d')
     );
 
@@ -196,7 +236,7 @@ select
     logged_at
 from warehouse_partitions(
     '/landing_log/day=1970-01-01/part-empty.parquet',
-    list_transform(days, lambda d: '/landing_log/day=' || d || '/*.parquet')
+    list_transform(days, lambda d: '/landing_log/day=' || partition_day(d) || '/*.parquet')
 );
 
 create or replace macro late_uploads_in(support_ids, days) as table
@@ -207,22 +247,22 @@ from warehouse_partitions(
 );
 
 create or replace macro uploads_between(support_id, first_day, last_day) as table
-from uploads_in([support_id], day_range(first_day, last_day));
+from uploads_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro records_between(support_id, first_day, last_day) as table
-from records_in([support_id], day_range(first_day, last_day));
+from records_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro rejects_between(support_id, first_day, last_day) as table
-from rejects_in([support_id], day_range(first_day, last_day));
+from rejects_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro quarantine_between(support_id, first_day, last_day) as table
-from quarantine_in([support_id], day_range(first_day, last_day));
+from quarantine_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro landing_log_between(first_day, last_day) as table
 from landing_log_in(day_range(first_day, last_day));
 
 create or replace macro late_uploads_between(support_id, first_day, last_day) as table
-from late_uploads_in([support_id], day_range(first_day, last_day));
+from late_uploads_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace view uploads as
 from uploads_in(getvariable('every_partition'), getvariable('every_partition'));
@@ -359,34 +399,34 @@ create or replace macro agg_terminal_status_in(support_ids, days) as table
 from agg_in('terminal_status', support_ids, days);
 
 create or replace macro agg_terminal_activity_between(support_id, first_day, last_day) as table
-from agg_terminal_activity_in([support_id], day_range(first_day, last_day));
+from agg_terminal_activity_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_user_activity_between(support_id, first_day, last_day) as table
-from agg_user_activity_in([support_id], day_range(first_day, last_day));
+from agg_user_activity_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_event_types_between(support_id, first_day, last_day) as table
-from agg_event_types_in([support_id], day_range(first_day, last_day));
+from agg_event_types_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_risk_operations_between(support_id, first_day, last_day) as table
-from agg_risk_operations_in([support_id], day_range(first_day, last_day));
+from agg_risk_operations_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_off_hours_between(support_id, first_day, last_day) as table
-from agg_off_hours_in([support_id], day_range(first_day, last_day));
+from agg_off_hours_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_applications_between(support_id, first_day, last_day) as table
-from agg_applications_in([support_id], day_range(first_day, last_day));
+from agg_applications_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_web_domains_between(support_id, first_day, last_day) as table
-from agg_web_domains_in([support_id], day_range(first_day, last_day));
+from agg_web_domains_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_usb_devices_between(support_id, first_day, last_day) as table
-from agg_usb_devices_in([support_id], day_range(first_day, last_day));
+from agg_usb_devices_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_terminal_status_between(support_id, first_day, last_day) as table
-from agg_terminal_status_in([support_id], day_range(first_day, last_day));
+from agg_terminal_status_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace macro agg_inventory_between(support_id, first_day, last_day) as table
-from agg_inventory_in([support_id], day_range(first_day, last_day));
+from agg_inventory_in([contract_id(support_id)], day_range(first_day, last_day));
 
 create or replace view agg_terminal_activity as
 from agg_terminal_activity_in(getvariable('every_partition'), getvariable('every_partition'));

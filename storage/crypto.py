@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 import pyarrow.parquet.encryption as pe
 
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 
 class WarehouseKeyError(RuntimeError):
@@ -28,9 +29,21 @@ def parse_key(text: str, source: str) -> bytes:
     if not _HEX64.fullmatch(value):
         raise WarehouseKeyError(
             f"{source} must hold exactly 64 hex characters (32 random bytes); "
-            f"it holds {len(value)} characters"
+            + _what_is_wrong(value)
         )
     return bytes.fromhex(value)
+
+
+def _what_is_wrong(value: str) -> str:
+    """What a key that is not 64 hex characters holds instead (never the characters
+    themselves: they may be most of a real key)."""
+    wrong = [n for n, char in enumerate(value, start=1) if char not in _HEX_DIGITS]
+    if not wrong:
+        return f"it holds {len(value)} characters"
+    return (
+        f"it holds {len(value)} characters, {len(wrong)} of them not hex digits (0-9, a-f), "
+        f"the first at position {wrong[0]}"
+    )
 
 
 def key_from_env() -> bytes:

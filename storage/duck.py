@@ -28,6 +28,7 @@ import duckdb
 
 from storage import crypto, layout
 from storage.roots import Root
+from transforms.names import is_contract_id
 from transforms.partition_limits import DAY, SUPPORT_ID, Limit, ViewReference, view_references
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
@@ -203,7 +204,13 @@ def _name_end(text: bytes, location: int, view: str) -> int | None:
 
 def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
     view = PRUNED_VIEWS[ref.view]
-    support_ids = sorted(ref.limit.support_ids) if ref.limit.support_ids is not None else ["*"]
+    pinned = ref.limit.support_ids
+    # A pinned value that names no contract's folder (`..`, `/`, a glob, '*', `_invalid`) is
+    # never put into a path: the reference reads every contract and its `where` decides.
+    if pinned is not None and all(is_contract_id(s) for s in pinned):
+        support_ids = sorted(pinned)
+    else:
+        support_ids = ["*"]
     if not view.by_contract:
         support_ids = ["*"]
     days = _days(warehouse, view, support_ids, ref.limit)
@@ -256,13 +263,17 @@ def _sql_list(values: Sequence[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m storage.duck [--warehouse ROOT] SQL...`: run SQL over the analyst views and
-    print each result, for a machine without the DuckDB command line (only the Python package
-    is installed). A query that pins support_id and/or day reads only those folders. The key
-    comes from `IT360_KEY_FILE` or `IT360_KEY`, as for the pipeline."""
+    """`python -m storage.duck [--warehouse ROOT] [--all] [--csv] [SQL...]`: run SQL over the
+    analyst views and print each result; without SQL, an SQL session on the terminal (or the
+    statements of a pipe). Needs only the pipeline's own install, not the DuckDB command line.
+    A query that pins support_id and/or day reads only those folders. The key comes from
+    `IT360_KEY_FILE` or `IT360_KEY`, as for the pipeline. An SQL error is one line on stderr
+    (exit status 1)."""
     import argparse
     import os
     import sys
+
+    from storage import analyst_shell
 
     parser = argparse.ArgumentParser(prog="python -m storage.duck", description=main.__doc__)
     parser.add_argument(
@@ -271,17 +282,22 @@ def main(argv: list[str] | None = None) -> int:
         help="warehouse root, a folder or s3://bucket/prefix (default: $IT360_WAREHOUSE, "
         "else var/warehouse)",
     )
-    parser.add_argument("sql", nargs="+", help="statements, each run in turn")
+    parser.add_argument("--all", action="store_true", help="show every row, not the first 40")
+    parser.add_argument("--csv", action="store_true", help="print every row as CSV")
+    parser.add_argument("sql", nargs="*", help="statements, each run in turn (none: a session)")
     args = parser.parse_args(argv)
     try:
         con = connect(Root(args.warehouse))
-    except crypto.WarehouseKeyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (crypto.WarehouseKeyError, duckdb.Error) as exc:
+        print(analyst_shell.error_line(exc), file=sys.stderr)
         return 2
-    for statement in args.sql:
-        relation = con.sql(statement)
-        if relation is not None:
-            relation.show(max_width=200)
+    output = analyst_shell.Output(csv=args.csv, rows=None if args.all else analyst_shell.TABLE_ROWS)
+    with con:
+        if not args.sql:
+            return analyst_shell.session(con, output, interactive=sys.stdin.isatty())
+        for statement in args.sql:
+            if not analyst_shell.run_statement(con, statement, output, sys.stdout):
+                return 1
     return 0
 
 

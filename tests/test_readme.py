@@ -161,3 +161,57 @@ def test_the_land_row_with_a_wrong_key_prints_one_line(demo_checkout):
     assert CONSOLE_LINE.match(lines[0]) and "failed: raw_uploads: configuration error" in lines[0]
     assert "(WarehouseKeyError): cannot decrypt" in lines[0]
     assert lines[1] == "Error: Materialization failed."
+
+
+def analyst_commands(readme: str) -> list[str]:
+    """The commands of the `sh` blocks under "## Analysts", in order."""
+    section = readme.split("## Analysts", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```sh\n(.*?)```", section, flags=re.DOTALL)
+    return [line for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def test_the_analyst_commands_are_read_from_the_readme():
+    commands = analyst_commands((REPO / "README.md").read_text(encoding="utf-8"))
+    assert any(c.endswith("storage.duck") for c in commands)  # the session
+    assert any(" duckdb " in c and "sql/analyst.sql" in c for c in commands)
+    assert not any("warehouse.key" in c or "IT360_KEY" in c for c in commands)  # no key on a line
+
+
+@pytest.mark.slow
+def test_every_analyst_command_of_the_readme_works_after_the_demo(demo_checkout):
+    """Each as written; the session is fed a statement on its standard input; the DuckDB
+    command line is the one the test extra installs (`.venv/bin` on PATH), which reads the
+    key from the key file and, before 2.0, is refused in one line naming its version."""
+    failed = {}
+    for command in analyst_commands((REPO / "README.md").read_text(encoding="utf-8")):
+        env = clean_env(demo_checkout)
+        env["PATH"] = f"{demo_checkout / '.venv' / 'bin'}:{env.get('PATH', '')}"
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=demo_checkout,
+            env=env,
+            input="select count(*) as landed from uploads;\n",
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        if " duckdb " in command:
+            version = subprocess.run(
+                ["duckdb", "--version"], env=env, capture_output=True, text=True, check=True
+            ).stdout
+            if version.startswith("v1."):
+                refusal = f"sql/views.sql needs DuckDB 2.0 or later; this is DuckDB {version[:6]}"
+                if (
+                    done.returncode == 0
+                    or done.stderr.count("\n") > 1
+                    or refusal not in done.stderr
+                ):
+                    failed[command] = done.stdout[-1000:] + done.stderr[-2000:]
+                continue
+        if (
+            done.returncode != 0
+            or done.stderr
+            or ("│" not in done.stdout and "," not in done.stdout)
+        ):
+            failed[command] = done.stdout[-1000:] + done.stderr[-2000:]
+    assert failed == {}
