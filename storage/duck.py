@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +28,14 @@ import duckdb
 
 from storage import crypto, layout
 from storage.roots import Root
-from transforms.partition_limits import DAY, SUPPORT_ID, Limit, ViewReference, view_references
+from transforms.partition_limits import (
+    DAY,
+    SUPPORT_ID,
+    TMID,
+    Limit,
+    ViewReference,
+    view_references,
+)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
@@ -49,8 +56,9 @@ class PrunedView:
 
 
 _BY_SUPPORT_AND_DAY = {"support_id": SUPPORT_ID, "day": DAY}
+_BY_TERMINAL = {**_BY_SUPPORT_AND_DAY, "tmid": TMID}  # the raw tables: a folder per TMID
 PRUNED_VIEWS: dict[str, PrunedView] = {
-    **{t: PrunedView(layout.raw_table(t), _BY_SUPPORT_AND_DAY) for t in layout.RAW_TABLES},
+    **{t: PrunedView(layout.raw_table(t), _BY_TERMINAL) for t in layout.RAW_TABLES},
     "quarantine": PrunedView(layout.QUARANTINE, {"support_id": SUPPORT_ID, "quarantined_day": DAY}),
     "landing_log": PrunedView(layout.LANDING_LOG, {"day": DAY}, by_contract=False),
     "late_uploads": PrunedView(layout.LATE_UPLOADS, _BY_SUPPORT_AND_DAY),
@@ -185,8 +193,25 @@ def _limited_references(
     if parsed.get("error") or len(statements) != 1:
         return []
     columns = {name: view.columns for name, view in PRUNED_VIEWS.items()}
-    references = view_references(statements[0], columns, parameters)
+    references = view_references(statements[0], columns, parameters, _evaluator(con))
     return [r for r in references if r.limit.limits_anything]
+
+
+def _evaluator(con: duckdb.DuckDBPyConnection) -> Callable[[Mapping[str, Any]], Any]:
+    """Computes a constant expression of a parsed query (`date '2024-03-19' - 1`) with DuckDB:
+    its value, or None if DuckDB cannot (the reference then reads everything)."""
+
+    def evaluate(expression: Mapping[str, Any]) -> Any:
+        statement = json.loads(con.execute("select json_serialize_sql('select 1')").fetchone()[0])
+        statement["statements"][0]["node"]["select_list"] = [expression]
+        try:
+            text = json.dumps(statement)
+            (sql,) = con.execute("select json_deserialize_sql(?)", [text]).fetchone()
+            return con.execute(sql).fetchone()[0]
+        except duckdb.Error:
+            return None
+
+    return evaluate
 
 
 def _name_end(text: bytes, location: int, view: str) -> int | None:
@@ -207,10 +232,13 @@ def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
     if not view.by_contract:
         support_ids = ["*"]
     days = _days(warehouse, view, support_ids, ref.limit)
-    if support_ids == ["*"] and days == ["*"]:
+    if support_ids == ["*"] and days == ["*"] and ref.limit.tmids is None:
         return None
     if not view.by_contract:
         return f"{ref.view}_in({_sql_list(days)})"
+    if ref.limit.tmids is not None and TMID in view.columns.values():
+        tmids = _sql_list(sorted(ref.limit.tmids))
+        return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)}, tmids := {tmids})"
     return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)})"
 
 
