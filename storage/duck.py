@@ -202,12 +202,14 @@ def _evaluator(con: duckdb.DuckDBPyConnection) -> Callable[[Mapping[str, Any]], 
     its value, or None if DuckDB cannot (the reference then reads everything)."""
 
     def evaluate(expression: Mapping[str, Any]) -> Any:
-        statement = json.loads(con.execute("select json_serialize_sql('select 1')").fetchone()[0])
+        # fetchall: a result left unfetched would block the connection's next query
+        parsed = con.execute("select json_serialize_sql('select 1')").fetchall()[0][0]
+        statement = json.loads(parsed)
         statement["statements"][0]["node"]["select_list"] = [expression]
         try:
             text = json.dumps(statement)
-            (sql,) = con.execute("select json_deserialize_sql(?)", [text]).fetchone()
-            return con.execute(sql).fetchone()[0]
+            sql = con.execute("select json_deserialize_sql(?)", [text]).fetchall()[0][0]
+            return con.execute(sql).fetchall()[0][0]
         except duckdb.Error:
             return None
 
