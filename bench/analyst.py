@@ -58,6 +58,7 @@ WINDOW_DAYS = 7
 YEAR_DAYS, YEAR_TERMINALS = 365, 10_000
 TARGET_GROWTH = 1.3  # 20 days / 5 days, every query and connect
 TARGET_VIEW_X = 2.0  # a contract-day through the view / the hand-named folders
+FULL_SCAN = "z. full scan, count(*) of `records` (growth: peak memory, not time)"
 
 
 # -- build -------------------------------------------------------------------------------
@@ -227,7 +228,15 @@ def phase(kind: str, wh: str, query: str, out: str, count_files: bool = False) -
         if count_files:
             result["files"] = files_read(con, query)
     result["available"] = True
+    result["peak_mib"] = _peak_mib()
     Path(out).write_text(json.dumps(result, default=str))
+
+
+def _peak_mib() -> float:
+    """The process's peak resident memory (Linux reports KiB)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def files_read(con, query: str) -> int:
@@ -264,6 +273,7 @@ class Measured:
     rewrite: list[float] = field(default_factory=list)
     rows: object = None
     available: bool = True
+    peak_mib: list[float] = field(default_factory=list)
     rewritten: str = ""
     files: int | None = None
 
@@ -289,6 +299,7 @@ def measure(got: Measured, kind: str, wh: Path, key: str, query: str) -> None:
         got.available = False
         return
     got.seconds.append(result["seconds"])
+    got.peak_mib.append(result.get("peak_mib", 0.0))
     if "files" in result:
         got.files = result["files"]
     if "rewrite_s" in result:
@@ -354,6 +365,35 @@ class Queries:
             f"'/raw/records/support_id={SUPPORT_ID}/day={self.day}/tmid={self.tmid}/*.parquet')"
         )
 
+    def e(self) -> str:  # the day as an expression of the clock
+        return (
+            f"select count(*) from records where support_id = '{SUPPORT_ID}' "
+            f"and day = current_date - (current_date - date '{self.day}')::integer"
+        )
+
+    def f(self) -> str:  # two contract-days in an `or`
+        other = self.day - dt.timedelta(days=1)
+        return (
+            f"select count(*) from records where (support_id = '{SUPPORT_ID}' and day = "
+            f"'{self.day}') or (support_id = '{SUPPORT_ID}' and day = date '{other}')"
+        )
+
+    def g(self) -> str:  # a join where one side names the contract-day
+        return (
+            "select count(*) from records r join uploads u on r.support_id = u.support_id "
+            "and r.day = u.day and r.tmid = u.tmid and r.upload_key = u.upload_key "
+            f"where u.support_id = '{SUPPORT_ID}' and u.day = date '{self.day}' + 1 - 1"
+        )
+
+    def h(self) -> str:  # one terminal-day by `tmid =`
+        return (
+            f"select count(*) from records where support_id = '{SUPPORT_ID}' "
+            f"and day = '{self.day}' and tmid = '{self.tmid}'"
+        )
+
+    def full(self) -> str:  # every record: its peak memory against the rows read
+        return "select count(*) from records"
+
 
 def choose_queries(small: int) -> Queries:
     last = FIRST_DAY + dt.timedelta(days=small - 1)
@@ -376,6 +416,11 @@ ROWS = [
     ("c. same, hand-named day folders (union all)", "hand", "c_hand"),
     ("d. drill-down `drill_terminal_activity` (one terminal-day)", "drill", "d"),
     ("d. same, hand-named TMID folder", "hand", "d_hand"),
+    ("e. contract-day, the day as `current_date` arithmetic", "view", "e"),
+    ("f. two contract-days in an `or`", "view", "f"),
+    ("g. records join uploads, only uploads pinned", "view", "g"),
+    ("h. one terminal-day, `tmid =` (target: <= 2x d hand-named)", "view", "h"),
+    (FULL_SCAN, "view", "full"),
 ]
 
 
@@ -443,8 +488,14 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
         a, b = results[(name, small)], results[(name, large)]
         if not (a.available and b.available):
             return "n/a", None
-        x = b.median / a.median
+        if name == FULL_SCAN:  # its time grows with the rows, by design; its memory may not
+            x = statistics.median(b.peak_mib) / statistics.median(a.peak_mib)
+        else:
+            x = b.median / a.median
         return f"{x:.2f}x", x <= TARGET_GROWTH
+
+    def peak(m: Measured) -> str:
+        return f"{statistics.median(m.peak_mib):.0f}" if m.available and m.peak_mib else ""
 
     print(
         f"\nAnalyst bench: {CONTRACTS} contracts x {args.terminals // CONTRACTS} terminals, "
@@ -458,16 +509,18 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
     )
     print(
         f"| query | files read ({small} d / {large} d) | {small} days s (min) "
-        f"| {large} days s (min) | {large} d / {small} d | of which rewrite ({large} d) s |"
+        f"| {large} days s (min) | {large} d / {small} d | of which rewrite ({large} d) s "
+        f"| process peak MiB ({small} d / {large} d) |"
     )
-    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, kind, _attr in ROWS:
         a, b = results[(name, small)], results[(name, large)]
         named = f"{a.files:,} / {b.files:,}" if a.files is not None and b.files else ""
         x, ok = growth(name)
         verdict = "" if ok is None or kind == "plain" else (" PASS" if ok else " FAIL")
         rewrite = f"{statistics.median(b.rewrite):.3f}" if b.rewrite else ""
-        print(f"| {name} | {named} | {cell(a)} | {cell(b)} | {x}{verdict} | {rewrite} |")
+        mib = f"{peak(a)} / {peak(b)}"
+        print(f"| {name} | {named} | {cell(a)} | {cell(b)} | {x}{verdict} | {rewrite} | {mib} |")
 
     print("\nTargets:")
     for name, kind, _attr in ROWS:
@@ -494,6 +547,18 @@ def report(args, queries: Queries, whs: dict, results: dict, loads: tuple) -> No
                 else "(no target)"
             )
             print(f"- {view.split(',')[0]} at {n} d: view / hand-named = {x:.2f}x {target}")
+    terminal, folder = ROWS[11][0], ROWS[7][0]
+    for n in (small, large):
+        x = results[(terminal, n)].median / results[(folder, n)].median
+        print(
+            f"- h. one terminal-day at {n} d: / hand-named TMID folder = {x:.2f}x "
+            f"(<= {TARGET_VIEW_X:.0f}x) {_pf(x <= TARGET_VIEW_X)}"
+        )
+    rows = {n: results[(FULL_SCAN, n)].rows[0][0] for n in (small, large)}
+    print(
+        f"- z. full scan: {rows[small]:,} / {rows[large]:,} records read, peak "
+        f"{peak(results[(FULL_SCAN, small)])} / {peak(results[(FULL_SCAN, large)])} MiB"
+    )
 
     print_answers(args, results)
     extrapolate(args, queries, results)
@@ -505,12 +570,14 @@ def print_answers(args, results: dict) -> None:
     print("\nAnswers (asserted: pruned == hand-named == plain view, and equal at both sizes):")
     answers = {}
     for name, _kind, _attr in ROWS[1:]:
+        if name == FULL_SCAN:  # every record: more at the larger size
+            continue
         got = [results[(name, n)].rows for n in (small, large) if results[(name, n)].available]
         if not got:
             continue
         assert all(g == got[0] for g in got), f"{name}: answers differ between sizes: {got}"
         answers[name] = got[0]
-    b_rows = [answers[ROWS[i][0]] for i in (1, 2, 3)]
+    b_rows = [answers[ROWS[i][0]] for i in (1, 2, 3, 8)]  # e: b's day as an expression
     assert all(r == b_rows[0] for r in b_rows), f"b answers differ: {b_rows}"
     assert answers[ROWS[4][0]] == answers[ROWS[5][0]], "c answers differ"
     print(f"- b: {b_rows[0][0][0]:,} records")
@@ -527,7 +594,9 @@ def print_answers(args, results: dict) -> None:
             f"{answers[ROWS[7][0]][0][0]:,} records"
         )
 
-    for row in (ROWS[1][0], ROWS[4][0]):
+    assert answers[ROWS[11][0]] == answers[ROWS[7][0]], "h answers differ from the TMID folder"
+    assert answers[ROWS[9][0]][0][0] > answers[ROWS[1][0]][0][0], "f reads two days"
+    for row in (ROWS[1][0], ROWS[4][0], ROWS[10][0], ROWS[11][0]):
         print(f"- {row.split(',')[0]}, as run by connect(): {results[(row, large)].rewritten}")
 
 
@@ -567,8 +636,9 @@ def extrapolate(args, queries: Queries, results: dict) -> None:
         ("c hand-named", scaled(t(ROWS[5][0]).median, per_terminal * week)),
         ("d hand-named (one TMID folder)", fixed),
     ]
-    if t(ROWS[6][0]).available:  # it reads its whole contract-day (see its files read)
-        drill = scaled(t(ROWS[6][0]).median, per_terminal)
+    lines.insert(-1, ("h one terminal-day by `tmid =`", scaled(t(ROWS[11][0]).median, 1)))
+    if t(ROWS[6][0]).available:  # one TMID folder (see its files read)
+        drill = scaled(t(ROWS[6][0]).median, 1)
         lines.insert(-1, ("d drill-down (one terminal-day)", drill))
     for name, seconds in lines:
         shown = f"{seconds / 60:.1f} min" if seconds >= 120 else f"{seconds:.2f} s"

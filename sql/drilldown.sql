@@ -11,8 +11,9 @@
 --     from drill_web_domains('S0001', '2024-03-18', 'drive.google.com');
 --
 -- Each takes the row's contract, service day and the rest of its key, reads only that
--- contract-day's folders (records_between over the one day, whose reads end in `offset 0`:
--- every filter below stays above the scan, see sql/views.sql) and returns one row per record:
+-- contract-day's folders (records_in over the one day, and a row of one terminal only that
+-- TMID's folder; the reads end in `offset 0`: every filter below stays above the scan, see
+-- sql/views.sql) and returns one row per record:
 -- tmid, upload_key, line_no, the six fields (time, seq, type, "user", process, detail) and
 -- columns named after the row's figures, saying which of them the record counts toward.
 --
@@ -58,7 +59,9 @@ create or replace macro org_mail_domains(mails) as
 
 -- The records of one contract-day (records whose upload row exists, as the build's
 -- `committed_day_records`), with the build's `login` (empty for no user) and Japan time.
-create or replace macro drill_day_records(support_id, day) as table
+-- `tmids`: the terminals' folders to read (a drill-down to one terminal opens its own files
+-- only), '*' for every terminal of the day.
+create or replace macro drill_day_records(support_id, day, tmids := ['*']) as table
 select
     landed.tmid,
     landed.upload_key,
@@ -71,7 +74,7 @@ select
     landed.detail,
     coalesce(landed."user", '') as login,
     japan_local_time(landed.time) as local_time
-from records_between(support_id, day, day) as landed;
+from records_in([contract_id(support_id)], day_range(day, day), tmids := tmids) as landed;
 
 -- Terminal activity, one row per (support_id, day, tmid): every record of the terminal.
 -- `type_group`: the `<type_group>_records` figure it counts in (all count in `records`);
@@ -84,7 +87,7 @@ with terminal_records as (
     select
         day_records.*,
         record_type_group(day_records.type) as type_group
-    from drill_day_records(support_id, day) as day_records
+    from drill_day_records(support_id, day, tmids := [tmid]) as day_records
     where day_records.tmid = tmid
 )
 
@@ -114,7 +117,7 @@ with candidate_records as (
     select
         day_records.* exclude (login, local_time),
         mail_recipients(day_records.type, day_records.detail) as recipients
-    from drill_day_records(support_id, day) as day_records
+    from drill_day_records(support_id, day, tmids := [tmid]) as day_records
     where
         day_records.tmid = tmid
         and day_records.login = "user"

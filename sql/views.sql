@@ -159,20 +159,42 @@ from (
     from glob(getvariable('warehouse') || '/_state/journal/*.committed')
 );
 
--- The rows of one raw table (uploads, records, rejects) in the listed partitions, written by
--- committed landing batches. A batch writes its records and rejects parts before its uploads
--- part and commits after all three, so every record shown has its upload row.
-create or replace macro landed_rows(raw_table, support_ids, days) as table
+-- 'T...' (a TMID folder value, letters, digits and '-') or '*': anything else could reach
+-- outside the day's folders.
+create or replace macro partition_tmid(tmid) as
+    case
+        when regexp_full_match(tmid, '\*|[A-Za-z0-9][A-Za-z0-9-]*') then tmid
+        else error('not a TMID: ' || coalesce(tmid, 'null'))
+    end;
+
+-- The rows of one raw table (uploads, records, rejects) in the listed partitions (`tmids`:
+-- the TMID folders below each day, '*' for all), written by committed landing batches. A
+-- batch writes its records and rejects parts before its uploads part and commits after all
+-- three, so every record shown has its upload row.
+-- The uncommitted parts are computed first, as one small list, and each row's file name is
+-- looked up in it: a filter that streams, so a scan holds no memory per row read (a join
+-- against them built a hash table of every row read).
+create or replace macro landed_rows(raw_table, support_ids, days, tmids := ['*']) as table
 select landed.* exclude (filename)
 from warehouse_partitions(
     '/raw/' || raw_table || '/support_id=_empty/day=1970-01-01/tmid=_empty/part-empty.parquet',
-    partition_files('/raw/' || raw_table, support_ids, days, '/*/*.parquet'),
+    flatten(list_transform(
+        cast(tmids as varchar []),
+        lambda tmid: partition_files(
+            '/raw/' || raw_table,
+            support_ids,
+            days,
+            '/tmid=' || partition_tmid(tmid) || '/*.parquet'
+        )
+    )),
     with_names := true
 ) as landed
-anti join uncommitted_parts() as uncommitted
-    on parse_filename(landed.filename) = uncommitted.part;
+where not list_contains(
+    (select coalesce(list(part), cast([] as varchar [])) from uncommitted_parts()),
+    parse_filename(landed.filename)
+);
 
-create or replace macro uploads_in(support_ids, days) as table
+create or replace macro uploads_in(support_ids, days, tmids := ['*']) as table
 select
     support_id,
     day,
@@ -192,15 +214,15 @@ select
     rejects,
     batch_id,
     landed_at
-from landed_rows('uploads', support_ids, days);
+from landed_rows('uploads', support_ids, days, tmids := tmids);
 
-create or replace macro records_in(support_ids, days) as table
+create or replace macro records_in(support_ids, days, tmids := ['*']) as table
 select support_id, day, tmid, upload_key, line_no, time, seq, type, "user", process, detail
-from landed_rows('records', support_ids, days);
+from landed_rows('records', support_ids, days, tmids := tmids);
 
-create or replace macro rejects_in(support_ids, days) as table
+create or replace macro rejects_in(support_ids, days, tmids := ['*']) as table
 select support_id, day, tmid, upload_key, line_no, reason, raw_line
-from landed_rows('rejects', support_ids, days);
+from landed_rows('rejects', support_ids, days, tmids := tmids);
 
 -- Quarantined files by the day they were quarantined on (`quarantined_day`).
 create or replace macro quarantine_in(support_ids, days) as table

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,13 +29,23 @@ import duckdb
 from storage import crypto, layout
 from storage.roots import Root
 from transforms.names import is_contract_id
-from transforms.partition_limits import DAY, SUPPORT_ID, Limit, ViewReference, view_references
+from transforms.partition_limits import (
+    DAY,
+    SUPPORT_ID,
+    TMID,
+    Limit,
+    ViewReference,
+    view_references,
+)
 
 SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 
 # A closed range longer than this is resolved from the day folders that exist instead of
 # being spelled out day by day (ten years: a year's retention with room to spare).
 _MAX_SPELLED_DAYS = 3660
+# What `partition_tmid` in sql/views.sql lets into a folder name; a pinned value outside it
+# reads every terminal's folder and the query's own `where` decides (no rows, not an error).
+_TMID_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _EXPLAIN = re.compile(r"\s*explain(\s+analyze)?\s+", re.IGNORECASE)
 
 
@@ -50,8 +60,9 @@ class PrunedView:
 
 
 _BY_SUPPORT_AND_DAY = {"support_id": SUPPORT_ID, "day": DAY}
+_BY_TERMINAL = {**_BY_SUPPORT_AND_DAY, "tmid": TMID}  # the raw tables: a folder per TMID
 PRUNED_VIEWS: dict[str, PrunedView] = {
-    **{t: PrunedView(layout.raw_table(t), _BY_SUPPORT_AND_DAY) for t in layout.RAW_TABLES},
+    **{t: PrunedView(layout.raw_table(t), _BY_TERMINAL) for t in layout.RAW_TABLES},
     "quarantine": PrunedView(layout.QUARANTINE, {"support_id": SUPPORT_ID, "quarantined_day": DAY}),
     "landing_log": PrunedView(layout.LANDING_LOG, {"day": DAY}, by_contract=False),
     "late_uploads": PrunedView(layout.LATE_UPLOADS, _BY_SUPPORT_AND_DAY),
@@ -186,8 +197,27 @@ def _limited_references(
     if parsed.get("error") or len(statements) != 1:
         return []
     columns = {name: view.columns for name, view in PRUNED_VIEWS.items()}
-    references = view_references(statements[0], columns, parameters)
+    references = view_references(statements[0], columns, parameters, _evaluator(con))
     return [r for r in references if r.limit.limits_anything]
+
+
+def _evaluator(con: duckdb.DuckDBPyConnection) -> Callable[[Mapping[str, Any]], Any]:
+    """Computes a constant expression of a parsed query (`date '2024-03-19' - 1`) with DuckDB:
+    its value, or None if DuckDB cannot (the reference then reads everything)."""
+
+    def evaluate(expression: Mapping[str, Any]) -> Any:
+        # fetchall: a result left unfetched would block the connection's next query
+        parsed = con.execute("select json_serialize_sql('select 1')").fetchall()[0][0]
+        statement = json.loads(parsed)
+        statement["statements"][0]["node"]["select_list"] = [expression]
+        try:
+            text = json.dumps(statement)
+            sql = con.execute("select json_deserialize_sql(?)", [text]).fetchall()[0][0]
+            return con.execute(sql).fetchall()[0][0]
+        except duckdb.Error:
+            return None
+
+    return evaluate
 
 
 def _name_end(text: bytes, location: int, view: str) -> int | None:
@@ -214,10 +244,17 @@ def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
     if not view.by_contract:
         support_ids = ["*"]
     days = _days(warehouse, view, support_ids, ref.limit)
-    if support_ids == ["*"] and days == ["*"]:
+    if support_ids == ["*"] and days == ["*"] and ref.limit.tmids is None:
         return None
     if not view.by_contract:
         return f"{ref.view}_in({_sql_list(days)})"
+    if (
+        ref.limit.tmids is not None
+        and TMID in view.columns.values()
+        and all(_TMID_FOLDER.fullmatch(t) for t in ref.limit.tmids)
+    ):
+        tmids = _sql_list(sorted(ref.limit.tmids))
+        return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)}, tmids := {tmids})"
     return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)})"
 
 

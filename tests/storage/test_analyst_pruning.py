@@ -222,3 +222,109 @@ def test_the_parts_of_an_uncommitted_landing_batch_are_invisible_until_it_commit
     assert {table: con.sql(q).fetchall()[0][0] for table, q in shown.items()} == {
         table: before[table] + copied[table] for table in shown
     }
+
+
+PINS = {
+    # the day as an expression, the clock included (the sample's days are in the past)
+    "expression": "support_id = '{s}' and day = date '{d}' + 1 - 1",
+    "clock": "support_id = '{s}' and day = current_date - (current_date - date '{d}')::integer",
+    "or": "(support_id = '{s}' and day = '{d}') or (support_id = '{t}' and day = '{e}')",
+    "row in": "(support_id, day) in (('{s}', date '{d}'), ('{t}', date '{e}'))",
+    "in": "support_id in ('{s}', '{t}') and day in ('{d}', '{e}')",
+}
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pair=st.lists(st.sampled_from(CONTRACTS), min_size=2, max_size=2),
+    days=st.lists(st.sampled_from(DAYS), min_size=2, max_size=2),
+    shape=st.sampled_from(sorted(PINS)),
+    view=st.sampled_from(["uploads", "records", "rejects"]),
+)
+def test_the_pins_analysts_write_prune_and_answer_as_the_full_scan(
+    pruned, full, pair, days, shape, view
+):
+    where = PINS[shape].format(s=pair[0], t=pair[1], d=days[0], e=days[1])
+    query = QUERIES[view] + f" where {where}" + GROUPED
+    assert f"{view}_in(" in pruned.pruned(query)
+    assert pruned.sql(query).fetchall() == full.sql(query).fetchall()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        # one side pinned, the other joined on its partition columns
+        "select u.computer, count(*) from records r join uploads u on r.support_id = "
+        "u.support_id and r.day = u.day and r.tmid = u.tmid and r.upload_key = u.upload_key "
+        "where u.support_id = 'S0002' and u.day = date '2024-03-19' - 1 group by all order by all",
+        "select count(*), sum(r.line_no) from uploads u, records r where u.support_id = "
+        "r.support_id and u.day = r.day and u.upload_key = r.upload_key and r.day = '2024-03-19'",
+    ],
+)
+def test_a_join_pinned_on_one_side_prunes_both(pruned, full, query):
+    rewritten = pruned.pruned(query)
+    assert "records_in(" in rewritten and "uploads_in(" in rewritten
+    got = pruned.sql(query).fetchall()
+    assert got and got[0][0] and got == full.sql(query).fetchall()
+
+
+def a_terminal(wh: Root, day: str) -> str:
+    folders = wh.list_dirs(f"raw/records/support_id=S0001/day={day}")
+    return sorted(f.rsplit("/", 1)[-1].removeprefix("tmid=") for f in folders)[0]
+
+
+def test_a_terminal_reads_its_own_folder_and_a_contract_day_each_folder_once(
+    pruned, full, warehouse
+):
+    day = "2024-03-18"
+    tmid = a_terminal(warehouse, day)
+    folder = f"raw/records/support_id=S0001/day={day}/tmid={tmid}"
+    whole_day = f"select count(*) from records where support_id = 'S0001' and day = '{day}'"
+    one = f"{whole_day} and tmid = '{tmid}'"
+    assert f"tmids := cast(['{tmid}']" in pruned.pruned(one)
+    assert files_read(pruned, one) == parts_in(warehouse, folder) + 1  # and the anchor
+    assert pruned.sql(one).fetchall() == full.sql(one).fetchall() != [(0,)]
+    assert files_read(pruned, whole_day) == parts_in(warehouse, folder.rsplit("/", 1)[0]) + 1
+    drill = f"from drill_terminal_activity('S0001', date '{day}', '{tmid}')"
+    assert files_read(full, drill) == parts_in(warehouse, folder) + 1
+    assert len(full.sql(drill).fetchall()) == pruned.sql(one).fetchall()[0][0]
+    with pytest.raises(Exception, match="not a TMID"):
+        full.sql(f"from records_in(['S0001'], ['{day}'], tmids := ['../x'])").fetchall()
+
+
+def test_a_full_scan_runs_in_16_mb_and_still_hides_an_uncommitted_batch(landed):
+    base, _ = landed
+    wh = Root(str(base / "warehouse"))
+    folder = "raw/records/support_id=S0001/day=2024-03-18"
+    part = max(
+        (p for p in wh.list_files(folder) if p.endswith(".parquet")),
+        key=lambda p: len(wh.read_bytes(p)),
+    )
+    plain = duck.view_connection(wh)
+    per_part = plain.sql(f"select count(*) from warehouse_days('/{part}')").fetchall()[0][0]
+    before = plain.sql("select count(*) from warehouse_days('/raw/records/*/*/*/*.parquet')")
+    truth = before.fetchall()[0][0]
+    copies = -(-150_000 // per_part)  # enough committed rows that a hash table per row fails
+    data = wh.read_bytes(part)
+    here = part.rsplit("/", 1)[0]
+    for n in range(copies):  # committed: no journal entry names them
+        wh.write_bytes(f"{here}/part-29990101T000000-copy{n}.parquet", data)
+    killed = "29990101T000000-killed"
+    wh.write_bytes(f"{here}/part-{killed}.parquet", data)
+    wh.write_bytes(layout.journal_intent(killed), b"{}")
+    con = duck.connect(wh)
+    con.execute("set memory_limit = '16MB'")
+    con.execute("set threads = 1")
+    assert con.sql("select count(*) from records").fetchall() == [(truth + copies * per_part,)]
+
+
+@pytest.mark.parametrize("tmid", ["../x", "*", "T1/../..", "[a-z]*", ""])
+def test_a_pinned_tmid_that_names_no_folder_reads_every_folder_and_answers_no_rows(
+    pruned, full, tmid
+):
+    query = f"select count(*) from records where support_id = 'S0001' and tmid = '{tmid}'"
+    folders = re.search(r"tmids := cast\(\[(.*?)\] as", pruned.pruned(query))
+    assert folders is None or folders.group(1) == ""  # every folder, or none: never the value
+    assert pruned.sql(query).fetchall() == full.sql(query).fetchall() == [(0,)]

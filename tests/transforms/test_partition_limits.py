@@ -6,10 +6,10 @@ import json
 import duckdb
 import pytest
 
-from transforms.partition_limits import DAY, SUPPORT_ID, Limit, view_references
+from transforms.partition_limits import DAY, SUPPORT_ID, TMID, Limit, view_references
 
 COLUMNS = {
-    "records": {"support_id": SUPPORT_ID, "day": DAY},
+    "records": {"support_id": SUPPORT_ID, "day": DAY, "tmid": TMID},
     "uploads": {"support_id": SUPPORT_ID, "day": DAY},
     "quarantine": {"support_id": SUPPORT_ID, "quarantined_day": DAY},
 }
@@ -142,3 +142,101 @@ def test_parameters_given_with_the_query_count_as_their_values():
     values = {"sid": "S1", "first": D, "last": dt.datetime(2024, 3, 20, 12)}  # a timestamp: none
     (ref,) = view_references(parsed["statements"][0], COLUMNS, values)
     assert ref.limit == Limit(support_ids=frozenset({"S1"}), first_day=D)
+
+
+def evaluate(expression):
+    """DuckDB's value of a parsed constant expression (as storage.duck computes it)."""
+    statement = json.loads(duckdb.execute("select json_serialize_sql('select 1')").fetchone()[0])
+    statement["statements"][0]["node"]["select_list"] = [expression]
+    sql = duckdb.execute("select json_deserialize_sql(?)", [json.dumps(statement)]).fetchone()[0]
+    return duckdb.execute(sql).fetchone()[0]
+
+
+def evaluated_limits(query: str, parameters=None) -> list[Limit]:
+    parsed = json.loads(duckdb.execute("select json_serialize_sql(?)", [query]).fetchall()[0][0])
+    refs = view_references(parsed["statements"][0], COLUMNS, parameters, evaluate)
+    return [r.limit for r in sorted(refs, key=lambda r: r.location)]
+
+
+TODAY = duckdb.execute("select current_date").fetchone()[0]
+DAY_AFTER = dt.timedelta(1)
+
+
+@pytest.mark.parametrize(
+    ("where", "limit"),
+    [
+        ("day = date '2024-03-19' - 1", Limit(days=frozenset({D}))),
+        ("day = cast('2024-03-17' as date) + 1", Limit(days=frozenset({D}))),
+        ("day = date '2024-03-19' - interval 1 day", Limit(days=frozenset({D}))),
+        ("day >= date '2024-03-19' - 1", Limit(first_day=D)),
+        # the clock: today and tomorrow (the query may start after midnight)
+        ("day = current_date - 1", Limit(days=frozenset({TODAY - DAY_AFTER, TODAY}))),
+        ("day = today()", Limit(days=frozenset({TODAY, TODAY + DAY_AFTER}))),
+        (
+            "day between current_date - 7 and current_date - 1",
+            Limit(first_day=TODAY - 7 * DAY_AFTER, last_day=TODAY),
+        ),
+        # an `or` reads the partitions of every branch
+        (
+            "(support_id = 'S1' and day = '2024-03-18') or (support_id = 'S2' and day = "
+            "'2024-03-20')",
+            Limit(support_ids=frozenset({"S1", "S2"}), days=frozenset({D, D + 2 * DAY_AFTER})),
+        ),
+        (
+            "(support_id, day) in (('S1', date '2024-03-18'), ('S2', date '2024-03-19'))",
+            Limit(support_ids=frozenset({"S1", "S2"}), days=frozenset({D, D + DAY_AFTER})),
+        ),
+        (  # a branch pins what its constants pin
+            "(support_id, day) in (('S1', date '2024-03-18'), (process, date '2024-03-19'))",
+            Limit(days=frozenset({D, D + DAY_AFTER})),
+        ),
+        (
+            "support_id = 'S1' and (day between '2024-03-01' and '2024-03-05' or day = "
+            "'2024-03-18')",
+            Limit(support_ids=frozenset({"S1"}), first_day=D.replace(day=1), last_day=D),
+        ),
+        (
+            "tmid = 'T-1' and day = '2024-03-18'",
+            Limit(days=frozenset({D}), tmids=frozenset({"T-1"})),
+        ),
+        ("tmid in ('T-1', '../x')", Limit(tmids=frozenset({"T-1"}))),  # no folder is '../x'
+    ],
+)
+def test_constant_expressions_ors_and_terminals_limit_the_view(where, limit):
+    assert evaluated_limits(f"select count(*) from records where {where}") == [limit]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        "day = date '2024-03-18' + cast(random() * 3 as integer)",  # not the same each time
+        "day = current_date - upload_key",  # a column
+        "day = date '2024-03-19' - interval 1 hour",  # a timestamp that is no day
+        "(support_id = 'S1' and day = '2024-03-18') or process = 'x.exe'",
+    ],
+)
+def test_what_is_not_constant_or_a_branch_without_a_pin_limits_nothing(where):
+    got = evaluated_limits(f"select count(*) from records where {where}")
+    assert got == [Limit()]
+
+
+def test_an_inner_join_equality_carries_a_pin_to_the_other_view():
+    got = evaluated_limits(
+        "select * from records r join uploads u on r.support_id = u.support_id "
+        "and r.day = u.day and r.upload_key = u.upload_key "
+        "where u.support_id = 'S1' and u.day = date '2024-03-19' - 1"
+    )
+    pinned = Limit(support_ids=frozenset({"S1"}), days=frozenset({D}))
+    assert got == [pinned, pinned]
+    chained = evaluated_limits(
+        "select * from records r, uploads u, records q where r.day = u.day and u.day = q.day "
+        "and q.day = '2024-03-18'"
+    )
+    assert chained == [Limit(days=frozenset({D}))] * 3
+
+
+def test_an_outer_join_equality_carries_nothing():
+    got = evaluated_limits(
+        "select * from records r left join uploads u on r.day = u.day where u.day = '2024-03-18'"
+    )
+    assert got == [Limit(), Limit(days=frozenset({D}))]
