@@ -6,7 +6,11 @@ both found no revision, both stamped, and left two `alembic_version` rows, after
 command failed ("more than one head"). This storage holds an exclusive `flock` on
 `$DAGSTER_HOME/.storage.lock` while Dagster opens (and on first use creates) the databases, so
 the second command finds them made. Opening an existing instance takes the lock for a moment.
-`deploy/dagster.local.yaml` names it; production's PostgreSQL storage is Dagster's own.
+`deploy/dagster.local.yaml` names the instance class that makes it the default storage (Dagster
+lets a custom instance class choose its defaults; only there is the storage given the
+instance's own folder); production's PostgreSQL storage is Dagster's own. The imports from
+Dagster's internal modules are those names' only homes in 1.13 (an upgrade may move them;
+tests/pipelines/test_instance_first_use.py uses them through the CLI).
 """
 
 from __future__ import annotations
@@ -16,7 +20,11 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import yaml
+from dagster import DagsterInstance
+from dagster._core.instance.ref import InstanceRef
 from dagster._core.storage.sqlite_storage import DagsterSqliteStorage
+from dagster._serdes import ConfigurableClassData
 
 LOCK_FILE = ".storage.lock"
 
@@ -38,3 +46,22 @@ class SerialisedSqliteStorage(DagsterSqliteStorage):
         cls, inst_data: Any, config_value: Mapping[str, Any]
     ) -> SerialisedSqliteStorage:
         return cls(inst_data=inst_data, **config_value)
+
+
+class SerialisedSqliteInstance(DagsterInstance):
+    """Dagster's instance, with `SerialisedSqliteStorage` as its default storage at the
+    instance's own folder (`instance_class` in deploy/dagster.local.yaml; no setting names the
+    folder, so `DagsterInstance.from_config(folder)` works as for a plain instance)."""
+
+    @classmethod
+    def config_schema(cls) -> dict:
+        return {}
+
+    @staticmethod
+    def config_defaults(base_dir: str) -> Mapping[str, ConfigurableClassData | None]:
+        return {
+            **InstanceRef.config_defaults(base_dir),
+            "storage": ConfigurableClassData(
+                __name__, SerialisedSqliteStorage.__name__, yaml.dump({"base_dir": base_dir})
+            ),
+        }

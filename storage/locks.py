@@ -355,8 +355,7 @@ class _Lease:
                 )
             if not told:
                 notify(
-                    f"waiting for lock {self.name!r} ({self.url}), held by "
-                    f"{describe_holder(lease)}"
+                    f"waiting for lock {self.name!r} ({self.url}), held by {describe_holder(lease)}"
                 )
                 told = True
             time.sleep(pause)

@@ -42,7 +42,7 @@ def name_worker(context: dg.AssetExecutionContext) -> None:
     """Tag this run with its worker, so a later landing can tell when it died."""
     worker = run_worker()
     if worker is not None:
-        context.instance.add_run_tags(context.run_id, {WORKER_TAG: json.dumps(worker)})
+        context.instance.add_run_tags(context.run.run_id, {WORKER_TAG: json.dumps(worker)})
 
 
 def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -53,7 +53,7 @@ def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
     started = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
     for run in instance.get_runs(filters=started, limit=200):
         worker = _worker_of(run)
-        if run.run_id == context.run_id or worker is None or not locks.holder_is_gone(worker):
+        if run.run_id == context.run.run_id or worker is None or not locks.holder_is_gone(worker):
             continue
         what = run.tags.get("dagster/partition") or run.job_name
         line = (

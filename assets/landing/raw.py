@@ -53,7 +53,7 @@ def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> d
         contracts,
         day,
         progress=untold(told, context.log.info),
-        holder=f"run {context.run_id}",
+        holder=f"run {context.run.run_id}",
     )
     totals = warehouse.day_totals(wh, sorted(contracts), day)
     fates = warehouse.day_fates(wh, day)

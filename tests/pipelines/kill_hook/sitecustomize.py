@@ -9,7 +9,8 @@ processes): with IT360_TEST_KILL set, the process that lands SIGKILLs its whole 
     IT360_TEST_KILL=inbox-delete:N   just before the Nth delete from the inbox, i.e. after a
                                      batch's commit and before its inbox files are removed
 
-The pipeline has no test hook: this wraps `storage.roots.Root` from outside, at start-up. IT360_TEST_KILL_TRACE names a file that gets one line per operation counted.
+The pipeline has no test hook: this wraps `storage.roots.Root` from outside, at start-up.
+IT360_TEST_KILL_TRACE names a file that gets one line per operation counted.
 """
 
 import os
