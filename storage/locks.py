@@ -13,7 +13,9 @@ with `LockTimeout`, whose message names the lock and, on S3, its holder.
 
 Local roots: `fcntl.flock` on `<root>/_state/locks/<name>.lock`. The kernel drops the lock
 when its holder's process ends, even by SIGKILL, so a crash never leaves it held. The files
-stay (empty): deleting a flock file races with a waiter that has already opened it.
+stay: deleting a flock file races with a waiter that has already opened it. While held, the
+file names its holder (purpose, host, process) for a waiter's message; a clean release empties
+it, so a holder found in a file just taken is one that died holding it (told in one line).
 
 S3 roots: a lease object at the same key, created by a conditional PUT (`If-None-Match: *`,
 which S3 applies atomically: one creator wins, the others get 412). It names its holder (host,
@@ -95,7 +97,7 @@ def hold(
 ) -> Iterator[None]:
     """Hold lock `name` of `root` for the block; wait for it first if another run holds it."""
     wait = wait_seconds_setting() if wait_seconds is None else wait_seconds
-    lock = _FileLock(root, name) if root.is_local else _Lease(root, name, purpose)
+    lock = _FileLock(root, name, purpose) if root.is_local else _Lease(root, name, purpose)
     lock.acquire(time.monotonic() + wait, wait, notify or (lambda _msg: None))
     try:
         yield
@@ -113,9 +115,10 @@ def _poll_pauses() -> Iterator[float]:
 
 
 class _FileLock:
-    def __init__(self, root: Root, name: str) -> None:
+    def __init__(self, root: Root, name: str, purpose: str = "") -> None:
         self.name = name
         self.path = root.full(lock_path(name))
+        self.purpose = purpose
         self.fd: int | None = None
 
     def acquire(self, deadline: float, wait: float, notify: Callable[[str], None]) -> None:
@@ -125,26 +128,63 @@ class _FileLock:
         for pause in _poll_pauses():
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                self.fd = fd
-                return
             except BlockingIOError:
                 pass
+            else:
+                self.fd = fd
+                self._record_holder(notify)
+                return
             if time.monotonic() >= deadline:
                 os.close(fd)
                 raise LockTimeout(
-                    f"lock {self.name!r} ({self.path}) is held by another run; gave up after "
+                    f"lock {self.name!r} ({self.path}) is held by "
+                    f"{describe_holder(_read_record(fd)) or 'another run'}; gave up after "
                     f"waiting {wait:g} s. Run again once that run has finished."
                 )
             if not told:
-                notify(f"waiting for lock {self.name!r} ({self.path}), held by another run")
+                notify(
+                    f"waiting for lock {self.name!r} ({self.path}), held by "
+                    f"{describe_holder(_read_record(fd)) or 'another run'}"
+                )
                 told = True
             time.sleep(pause)
 
+    def _record_holder(self, notify: Callable[[str], None]) -> None:
+        """Name this run in the file; tell if the last holder died holding the lock."""
+        left = _read_record(self.fd)
+        if left:
+            notify(
+                f"lock {self.name!r} was left by {describe_holder(left)}, which ended without "
+                "releasing it (killed); the kernel freed it, and its unfinished work is "
+                "recovered now"
+            )
+        record = json.dumps({"purpose": self.purpose, "holder": this_process()}).encode()
+        os.ftruncate(self.fd, 0)
+        os.pwrite(self.fd, record, 0)
+
     def release(self, raise_if_lost: bool) -> None:
         if self.fd is not None:
+            os.ftruncate(self.fd, 0)  # released cleanly: no holder left to report
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def _read_record(fd: int) -> dict:
+    """The holder a lock file names; {} when it names none (free, or just being written)."""
+    try:
+        record = json.loads(os.pread(fd, 4096, 0) or b"{}")
+    except (OSError, ValueError):
+        return {}
+    return record if isinstance(record, dict) else {}
+
+
+def describe_holder(record: dict) -> str:
+    """'landing 2024-03-18 (run 1a2b3c4d) on host (pid 42)'; '' for an empty record."""
+    if not record:
+        return ""
+    holder = record.get("holder") or {}
+    return f"{record.get('purpose') or 'a run'} on {holder.get('host')} (pid {holder.get('pid')})"
 
 
 # -- S3 leases ---------------------------------------------------------------------------
@@ -168,9 +208,10 @@ def _process_start(pid: int) -> str:
     return "" if state in ("Z", "X") else start
 
 
-def this_process() -> dict[str, object]:
-    """Who holds a lease: enough to tell, on the same machine, whether it still runs."""
-    pid = os.getpid()
+def this_process(pid: int | None = None) -> dict[str, object]:
+    """Who holds a lease (this process, or process `pid` of this machine): enough to tell, on
+    the same machine, whether it still runs."""
+    pid = os.getpid() if pid is None else pid
     try:
         pid_ns = os.readlink("/proc/self/ns/pid")
     except OSError:
@@ -184,7 +225,12 @@ def this_process() -> dict[str, object]:
     }
 
 
-def _holder_is_gone(holder: dict) -> bool:
+def _expired(lease: dict) -> bool:
+    expires = lease.get("expires_at")
+    return not isinstance(expires, int | float) or expires < time.time()
+
+
+def holder_is_gone(holder: dict) -> bool:
     """True only when the holder is certainly a process of this machine that has ended."""
     me = this_process()
     same_machine = all(holder.get(k) and holder.get(k) == me[k] for k in ("boot_id", "pid_ns"))
@@ -291,6 +337,11 @@ class _Lease:
                         raise
                     continue  # another waiter was faster: look again at once
                 log.warning("took over lock %s from %s", self.url, lease.get("holder"))
+                notify(
+                    f"lock {self.name!r} ({self.url}) was left by {describe_holder(lease)}, "
+                    f"{'whose lease expired' if _expired(lease) else 'which is no longer running'}"
+                    "; taken over, and its unfinished work is recovered now"
+                )
                 self._start_renewing()
                 return
             holder = lease.get("holder") or {}
@@ -304,17 +355,13 @@ class _Lease:
                 )
             if not told:
                 notify(
-                    f"waiting for lock {self.name!r} ({self.url}), held by "
-                    f"{lease.get('purpose') or 'a run'} on {holder.get('host')}"
+                    f"waiting for lock {self.name!r} ({self.url}), held by {describe_holder(lease)}"
                 )
                 told = True
             time.sleep(pause)
 
     def _may_take_over(self, lease: dict) -> bool:
-        expires = lease.get("expires_at")
-        if not isinstance(expires, int | float) or expires < time.time():
-            return True
-        return _holder_is_gone(lease.get("holder") or {})
+        return _expired(lease) or holder_is_gone(lease.get("holder") or {})
 
     def _start_renewing(self) -> None:
         self._renewer = threading.Thread(

@@ -109,8 +109,11 @@ def land_day(
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     limits: LandingLimits = LandingLimits(),
     progress: Callable[[str], None] = lambda _msg: None,
+    holder: str = "",
 ) -> LandingReport:
     """Land every inbox upload of service day `day`, plus every dayless file and bundle.
+    `holder` (e.g. "run 1a2b3c4d") is named in the landing lock, for the messages of a run
+    that waits for it or finds it left by a killed run.
 
     Batches are pipelined: while batch N is committed here, the workers already triage batch
     N+1 (its decisions only need N's outcome, known before N is written). Every write and
@@ -119,7 +122,8 @@ def land_day(
     for N's outcome, so the workers never stand idle between batches.
     """
     # One landing at a time per warehouse, whoever starts it (see storage/locks.py).
-    with locks.hold(wh, locks.LANDING, purpose=f"landing {day}", notify=progress):
+    purpose = f"landing {day}" + (f" ({holder})" if holder else "")
+    with locks.hold(wh, locks.LANDING, purpose=purpose, notify=progress):
         warehouse.ensure_schema_anchors(wh)
         report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
         listing = inbox.list_sizes()

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from assets.landing.dead_runs import fail_dead_runs, name_worker, untold
 from assets.landing.land import LandingReport, land_day
 from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
@@ -16,7 +17,8 @@ CONSISTENT = "day_rows_consistent"
 @dg.asset(
     group_name="raw",
     partitions_def=service_day_partitions,
-    pool="landing",
+    # No Dagster pool: the warehouse's landing lock alone keeps landings one at a time, and a
+    # killed run never holds it (docs/decisions.md, "A killed landing never blocks the next").
     kinds={"parquet"},
     retry_policy=LANDING_RETRY,
     check_specs=[
@@ -41,7 +43,18 @@ def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> d
     day = parse_day(context.partition_key)
     contracts = storage.contract_ids()
     wh = storage.warehouse_root()
-    report = land_day(storage.inbox_root(), wh, contracts, day, progress=context.log.info)
+    name_worker(context)
+    told = fail_dead_runs(context)
+    for line in told.values():
+        context.log.warning(line)
+    report = land_day(
+        storage.inbox_root(),
+        wh,
+        contracts,
+        day,
+        progress=untold(told, context.log.info),
+        holder=f"run {context.run.run_id}",
+    )
     totals = warehouse.day_totals(wh, sorted(contracts), day)
     fates = warehouse.day_fates(wh, day)
     # The day's totals first, then this run's own delta: Dagster shows metadata in this order,
