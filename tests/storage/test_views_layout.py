@@ -1,0 +1,76 @@
+"""sql/views.sql spells the warehouse layout in SQL (anchors, the journal, folder names); each
+spelling is held here to what storage/layout.py, which every writer asks, makes of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import re
+
+import pytest
+
+from storage import duck, layout
+from storage.roots import Root
+
+DAY = dt.date(2024, 3, 18)
+
+
+def views_sql() -> str:
+    """views.sql with `'a' || name || 'b'` joined to `a{name}b`, so a path spelled in pieces
+    reads as one template."""
+    text = duck.sql_text("views.sql")
+    return re.sub(r"'\s*\|\|\s*([\w(), ]+?)\s*\|\|\s*'", r"{\1}", text)
+
+
+def test_every_anchor_the_views_bind_is_the_one_the_layout_writes():
+    spelled = set(re.findall(r"'(/[^']*part-empty\.parquet)'", views_sql()))
+    written = {
+        "/" + layout.empty_anchor("records").replace("/records/", "/{raw_table}/"),
+        "/" + layout.agg_anchor("x").replace("/x/", "/{name}/"),
+        *(
+            "/" + layout.empty_anchor(table)
+            for table in (
+                layout.QUARANTINE,
+                layout.LANDING_LOG,
+                layout.LATE_UPLOADS,
+                layout.PUBLICATIONS,
+                layout.EXPIRATIONS,
+            )
+        ),
+    }
+    assert spelled == written
+
+
+def test_the_journal_the_views_read_is_the_one_landing_writes():
+    text = views_sql()
+    for rel in (layout.journal_intent("*"), layout.journal_committed("*")):
+        assert f"'/{rel}'" in text
+
+
+@pytest.fixture
+def connection(landed):
+    base, _ = landed
+    with duck.connect(Root(str(base / "warehouse"))) as con:
+        yield con
+
+
+def test_the_folders_the_macros_name_are_the_layouts_folders(connection):
+    """A part written where the layout puts it matches the pattern a macro reads."""
+    (raw,) = connection.duckdb.execute(
+        "select partition_files('/raw/records', ['S0001'], [?], '/tmid=' || partition_tmid('T1')"
+        " || '/*.parquet')",
+        [DAY.isoformat()],
+    ).fetchone()
+    assert fnmatch.fnmatchcase("/" + layout.raw_part("records", "S0001", DAY, "T1", "b1"), raw[0])
+    for table, part in (
+        ("/quarantine", layout.quarantine_part("S0001", DAY, "b1")),
+        ("/late_uploads", layout.late_uploads_part("S0001", DAY, "d1")),
+        ("/agg/terminal_activity", layout.agg_part("terminal_activity", "S0001", DAY, "b1")),
+    ):
+        (files,) = connection.duckdb.execute(
+            "select partition_files(?, ['S0001'], [?], '/*.parquet')", [table, DAY.isoformat()]
+        ).fetchone()
+        assert fnmatch.fnmatchcase("/" + part, files[0]), (table, files)
+    (template,) = re.findall(r"'(/landing_log/day=\{partition_day\(d\)\}[^']*)'", views_sql())
+    pattern = template.replace("{partition_day(d)}", DAY.isoformat())
+    assert fnmatch.fnmatchcase("/" + layout.landing_log_part(DAY, "b1"), pattern)
