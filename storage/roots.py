@@ -183,8 +183,7 @@ _FILE_TYPES = {
     stat.S_IFIFO: "a FIFO",
     stat.S_IFSOCK: "a socket",
 }
-EMPTY_FOLDER = "an empty folder"
-S3_FOLDER_MARKER = "an S3 folder marker"
+EMPTY_FOLDER = "an empty folder"  # also an S3 folder marker with nothing below it
 
 
 def file_type(mode: int) -> str:
@@ -319,7 +318,7 @@ class Root:
         used = {posixpath.dirname(r.rstrip("/")) + "/" for r in rels if r.rstrip("/")}
         return Listing(
             {r: int(info.get("size") or 0) for r, info in rels.items() if not r.endswith("/")},
-            {r: S3_FOLDER_MARKER for r in markers if r not in used and r != "/"},
+            {r: EMPTY_FOLDER for r in markers if r not in used and r != "/"},
         )
 
     @_retried
@@ -583,7 +582,12 @@ def _delete_local(base: str, rels: list[str]) -> None:
         except FileNotFoundError:
             continue
         except NotAFile as exc:
-            log.warning("not deleted: %d entries of %s (never followed)", len(members), exc)
+            log.warning(
+                "%d entries of folder %r not deleted: it is %s now, never followed",
+                len(members),
+                folder,
+                exc.kind,
+            )
             continue
         try:
             for rel, name in members:
