@@ -312,14 +312,18 @@ class Root:
             found = self.fs.find(top, withdirs=False, detail=True)
         except FileNotFoundError:
             return Listing({}, {})
-        rels = {self.rel(path): info for path, info in found.items()}
-        markers = [r for r in rels if r.endswith("/")]
+        # A key ending in `/` is a folder marker (zero bytes), not a file; the listed folder's
+        # own marker (`rel` + `/`) is no entry below it.
+        sizes = {
+            self.rel(path): int(info.get("size") or 0)
+            for path, info in found.items()
+            if not path.endswith("/")
+        }
+        markers = [self.rel(p) for p in found if p.endswith("/") and p.rstrip("/") != top]
         # A marker with keys below it is a folder in use, as a local folder with files is.
-        used = {posixpath.dirname(r.rstrip("/")) + "/" for r in rels if r.rstrip("/")}
-        return Listing(
-            {r: int(info.get("size") or 0) for r, info in rels.items() if not r.endswith("/")},
-            {r: EMPTY_FOLDER for r in markers if r not in used and r != "/"},
-        )
+        below = [*sizes, *markers]
+        used = {posixpath.dirname(r.rstrip("/")) + "/" for r in below}
+        return Listing(sizes, {m: EMPTY_FOLDER for m in markers if m not in used})
 
     @_retried
     def list_files(self, rel: str = "") -> list[str]:

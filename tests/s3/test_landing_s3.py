@@ -102,6 +102,7 @@ def test_s3_folder_markers_are_settled_as_empty_local_folders_are(s3_env, tmp_pa
         else:
             place.parent.mkdir(parents=True, exist_ok=True)
             place.write_bytes(body)
+    client.put_object(Bucket=s3_env, Key="inbox/", Body=b"")  # the inbox's own marker
     remote = Root(f"s3://{s3_env}/inbox")
     assert remote.list_entries().not_files == {
         "S0001/diag/": "an empty folder",  # a folder where files go: classified as left alone
@@ -120,7 +121,7 @@ def test_s3_folder_markers_are_settled_as_empty_local_folders_are(s3_env, tmp_pa
         second = land_day(inbox, wh, CONTRACTS, DAY, now=lambda: NOW)  # the emptied folder
         assert second.quarantined_by_reason == {Quarantine.NOT_A_FILE.value: 1}
     keys = [o["Key"] for o in client.list_objects_v2(Bucket=s3_env, Prefix="inbox/")["Contents"]]
-    assert sorted(keys) == ["inbox/S0001/", "inbox/S0001/diag/"]
+    assert sorted(keys) == ["inbox/", "inbox/S0001/", "inbox/S0001/diag/"]
     assert sorted(p.relative_to(local).as_posix() for p in (local / "inbox").rglob("*")) == [
         "inbox/S0001",
         "inbox/S0001/diag",
