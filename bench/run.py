@@ -336,8 +336,8 @@ STAGE_FUNCTIONS = {
 
 # (label, functions whose cumulative time it is), in the order a batch meets them.
 PROFILE_STEPS = [
-    ("list + classify the inbox", ["list_sizes", "classify"]),
-    ("read the inbox files", ["read_many"]),
+    ("list + classify the inbox", ["list_entries", "classify"]),
+    ("read the inbox files", ["read_files"]),
     ("sha256 of each file", ["sha256_hex"]),
     ("open the ZIP and inflate", ["extract_log"]),
     ("split header / parse it", ["split_log"]),

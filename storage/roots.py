@@ -17,10 +17,12 @@ import functools
 import logging
 import os
 import posixpath
+import stat
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -167,6 +169,45 @@ def _s3_filesystem() -> fsspec.AbstractFileSystem:
     )
 
 
+# -- entries that are not regular files ----------------------------------------------------
+# Nothing below a root is followed: a listing reports a symbolic link, a FIFO, a device, a
+# socket or an empty folder (an S3 folder marker with nothing below it) as what it is, and a
+# local read opens no link, anywhere in the path, even one put in place after the listing.
+# A folder's relative path ends with `/` (as an S3 folder marker's key does), on both roots.
+
+_FILE_TYPES = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
+EMPTY_FOLDER = "an empty folder"  # also an S3 folder marker with nothing below it
+
+
+def file_type(mode: int) -> str:
+    """What a file of this `st_mode` is, in words ("a symbolic link", ...)."""
+    kind = stat.S_IFMT(mode)
+    return _FILE_TYPES.get(kind, f"of file type {kind:#o}")
+
+
+class NotAFile(OSError):
+    """A path that was to be read is not a regular file (or lies below a symbolic link)."""
+
+    def __init__(self, rel: str, kind: str) -> None:
+        super().__init__(f"{rel!r} is {kind}, not a regular file: not opened")
+        self.rel, self.kind = rel, kind
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Everything below a folder of a root: its regular files, and what is not one."""
+
+    sizes: dict[str, int]  # regular file -> its size in bytes
+    not_files: dict[str, str]  # anything else (never followed) -> what it is, in words
+
+
 class Root:
     """One storage root; every path argument is relative to it, with `/` separators."""
 
@@ -219,38 +260,70 @@ class Root:
     def read_bytes(self, rel: str) -> bytes:
         return self.fs.cat_file(self.full(rel))
 
-    @_retried
     def read_many(self, rels: list[str]) -> dict[str, bytes]:
-        """Several files at once; on S3 the requests run concurrently."""
+        """Several files at once; on S3 the requests run concurrently. A local path that is
+        not a regular file raises `NotAFile` (see `read_files`)."""
+        read, not_files = self.read_files(rels)
+        if not_files:
+            rel, kind = next(iter(not_files.items()))
+            raise NotAFile(rel, kind)
+        return read
+
+    @_retried
+    def read_files(self, rels: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+        """Several regular files at once: (path -> bytes, path -> what it is for each path
+        that turned out not to be a regular file when opened, and so was not read). A
+        listing already sets those apart; this catches one swapped in since (a link put in
+        place of a listed file)."""
         if not rels:
-            return {}
+            return {}, {}
         if self.is_local:
             # Plain `open` per file: fsspec's path handling costs more than reading a small
             # inbox file, and landing reads tens of thousands of them.
-            return {rel: _read_local(self.full(rel)) for rel in rels}
+            return _read_local(self.base, rels)
         got = self.fs.cat([self.full(r) for r in rels], on_error="raise")
-        return {self.rel(k): v for k, v in got.items()}
+        return {self.rel(k): v for k, v in got.items()}, {}
 
     @_retried
     def size(self, rel: str) -> int:
         return int(self.fs.size(self.full(rel)))
 
-    @_retried
     def list_sizes(self, rel: str = "") -> dict[str, int]:
-        """Every file below `rel` (recursive) -> its size in bytes; {} if none."""
+        """Every regular file below `rel` (recursive) -> its size in bytes; {} if none."""
+        return self.list_entries(rel).sizes
+
+    @_retried
+    def list_entries(self, rel: str = "") -> Listing:
+        """Every entry below `rel` (recursive): its regular files with their sizes, and
+        whatever else is there (symbolic links, FIFOs, devices, sockets, empty folders and
+        S3 folder markers with nothing below them), none of them followed."""
         top = self.full(rel)
         if self.is_local:
             cut = len(self.base.rstrip("/")) + 1  # paths below the base; no relpath per file
-            return {path[cut:]: size for path, size in _walk_local(top)}
+            sizes: dict[str, int] = {}
+            not_files: dict[str, str] = {}
+            for path, size, kind in _walk_local(top):
+                if kind is None:
+                    sizes[path[cut:]] = size
+                else:
+                    not_files[path[cut:]] = kind
+            return Listing(sizes, not_files)
         try:
             found = self.fs.find(top, withdirs=False, detail=True)
         except FileNotFoundError:
-            return {}
-        return {
+            return Listing({}, {})
+        # A key ending in `/` is a folder marker (zero bytes), not a file; the listed folder's
+        # own marker (`rel` + `/`) is no entry below it.
+        sizes = {
             self.rel(path): int(info.get("size") or 0)
             for path, info in found.items()
-            if not path.endswith("/")  # an S3 "folder" marker (zero bytes), not a file
+            if not path.endswith("/")
         }
+        markers = [self.rel(p) for p in found if p.endswith("/") and p.rstrip("/") != top]
+        # A marker with keys below it is a folder in use, as a local folder with files is.
+        below = [*sizes, *markers]
+        used = {posixpath.dirname(r.rstrip("/")) + "/" for r in below}
+        return Listing(sizes, {m: EMPTY_FOLDER for m in markers if m not in used})
 
     @_retried
     def list_files(self, rel: str = "") -> list[str]:
@@ -274,6 +347,9 @@ class Root:
         )
 
     def open_read(self, rel: str) -> IO[bytes]:
+        """A reader; locally `NotAFile` if `rel` is not a regular file (never followed)."""
+        if self.is_local:
+            return os.fdopen(_open_local(self.base, rel), "rb")
         return self.fs.open(self.full(rel), "rb")
 
     # -- writing -------------------------------------------------------------------------
@@ -322,10 +398,11 @@ class Root:
 
     @_retried
     def delete(self, rel: str) -> None:
-        """Delete a file; a missing file is fine (deletes are retried after crashes)."""
+        """Delete a file; a missing file is fine (deletes are retried after crashes). A link
+        is removed, never its target; a folder (`rel` ending in `/`) only if it is empty."""
         with contextlib.suppress(FileNotFoundError):
             if self.is_local:
-                os.unlink(self.full(rel))  # no fsspec path handling: landing deletes many
+                _delete_local(self.base, [rel])  # no fsspec path handling: landing deletes many
             else:
                 self.fs.rm_file(self.full(rel))
 
@@ -341,14 +418,19 @@ class Root:
             with ThreadPoolExecutor(len(chunks)) as pool:
                 list(pool.map(self._delete_each, chunks))
             return
-        self.fs.rm([self.full(r) for r in rels])
+        files = [self.full(r) for r in rels if not r.endswith("/")]
+        if files:
+            self.fs.rm(files)
+        for rel in rels:
+            if rel.endswith("/"):
+                # `rm` skips a key ending in `/`; `rm_file` deletes exactly the marker, never
+                # a key below it.
+                self.fs.rm_file(self.full(rel))
 
     def _delete_each(self, rels: list[str]) -> None:
         # A plain loop, not `delete` per file: its retry wrapper would cost more CPU than the
         # unlink (the whole `delete_many` is retried, and a file already gone is fine).
-        for rel in rels:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(posixpath.join(self.base, rel))
+        _delete_local(self.base, rels)
 
     def delete_partial(self, rel: str, staging: str | None = None) -> None:
         """Remove what a killed writer of `rel` left: its hidden temporary files (local only;
@@ -398,13 +480,144 @@ class Root:
         return float(mtime)
 
 
-def _read_local(path: str) -> bytes:
-    with open(path, "rb") as src:
-        return src.read()
+# Opening a file never follows a link nor waits: O_NOFOLLOW refuses a link as the last name,
+# O_NONBLOCK returns at once for a FIFO with no writer (which would otherwise block forever),
+# O_NOCTTY keeps a terminal device from becoming the process's. Folders on the way are opened
+# one name at a time with O_NOFOLLOW too, so a folder swapped for a link after the listing is
+# not followed either. The root's own folder (configured by the operator) may be a link.
+_OPEN_ROOT = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+_OPEN_FOLDER = os.O_RDONLY | os.O_NOFOLLOW | os.O_DIRECTORY | os.O_CLOEXEC
+_OPEN_FILE = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 
 
-def _walk_local(top: str) -> Iterator[tuple[str, int]]:
-    """(path, size) of every file below a local folder, with `/` separators."""
+def _by_folder(rels: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Relative paths grouped by their folder: folder -> [(path, name in the folder)]."""
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for rel in rels:
+        folder, _, name = rel.rstrip("/").rpartition("/")
+        grouped.setdefault(folder, []).append((rel, name))
+    return grouped
+
+
+def _open_folder(base: str, folder: str) -> int:
+    """A descriptor of `folder` (relative; "" for `base`), reached from `base` one name at a
+    time; `NotAFile` (naming `folder`) if a name on the way is a link."""
+    at = os.open(base, _OPEN_ROOT)
+    try:
+        for name in filter(None, folder.split("/")):
+            try:
+                inner = _open_name(at, name, _OPEN_FOLDER)
+            except NotAFile as exc:
+                raise NotAFile(folder, f"below {exc.kind} ({name!r})") from None
+            os.close(at)
+            at = inner
+    except BaseException:
+        os.close(at)
+        raise
+    return at
+
+
+def _open_name(at: int, name: str, flags: int) -> int:
+    """`os.open(name, flags)` in the open folder `at`; `NotAFile` for a link (or, when
+    `flags` asks for a regular file, anything else that is not one)."""
+    try:
+        fd = os.open(name, flags, dir_fd=at)
+    except OSError as exc:
+        # O_NOFOLLOW on a link: ELOOP; O_DIRECTORY on a link or a file: ENOTDIR.
+        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
+            raise
+        mode = os.stat(name, dir_fd=at, follow_symlinks=False).st_mode
+        if not stat.S_ISLNK(mode):
+            raise
+        raise NotAFile(name, file_type(mode)) from None
+    if flags & os.O_DIRECTORY:
+        return fd
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        raise NotAFile(name, file_type(mode))
+    return fd
+
+
+def _open_local(base: str, rel: str) -> int:
+    """A descriptor of the regular file `rel` below `base`, nothing followed (see above)."""
+    folder, _, name = rel.rpartition("/")
+    at = _open_folder(base, folder)
+    try:
+        return _open_name(at, name, _OPEN_FILE)
+    except NotAFile as exc:
+        raise NotAFile(rel, exc.kind) from None
+    finally:
+        os.close(at)
+
+
+def _read_local(base: str, rels: list[str]) -> tuple[dict[str, bytes], dict[str, str]]:
+    """(path -> bytes, path -> what it is when not a regular file); each folder opened once."""
+    read: dict[str, bytes] = {}
+    not_files: dict[str, str] = {}
+    for folder, members in _by_folder(rels).items():
+        try:
+            at = _open_folder(base, folder)
+        except NotAFile as exc:
+            not_files.update((rel, exc.kind) for rel, _name in members)
+            continue
+        try:
+            for rel, name in members:
+                try:
+                    fd = _open_name(at, name, _OPEN_FILE)
+                except NotAFile as exc:
+                    not_files[rel] = exc.kind
+                    continue
+                with os.fdopen(fd, "rb") as src:
+                    read[rel] = src.read()
+        finally:
+            os.close(at)
+    return read, not_files
+
+
+def _delete_local(base: str, rels: list[str]) -> None:
+    """Remove files, or links (never their targets); a folder (a path ending in `/`) only if
+    it is empty: what came into it since it was listed stays for the next landing. A path
+    that is gone, or whose folder is now a link (so it is not where it was listed), is
+    skipped: a delete never follows a link either."""
+    for folder, members in _by_folder(rels).items():
+        try:
+            at = _open_folder(base, folder)
+        except FileNotFoundError:
+            continue
+        except NotAFile as exc:
+            log.warning(
+                "%d entries of folder %r not deleted: it is %s now, never followed",
+                len(members),
+                folder,
+                exc.kind,
+            )
+            continue
+        try:
+            for rel, name in members:
+                _delete_name(at, name, is_folder=rel.endswith("/"))
+        finally:
+            os.close(at)
+
+
+def _delete_name(at: int, name: str, *, is_folder: bool) -> None:
+    try:
+        if is_folder:
+            os.rmdir(name, dir_fd=at)
+        else:
+            os.unlink(name, dir_fd=at)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        if not is_folder or exc.errno not in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise
+
+
+def _walk_local(top: str) -> Iterator[tuple[str, int, str | None]]:
+    """(path, size, None) of every regular file below a local folder, with `/` separators,
+    and (path, 0, what it is) of every other entry that is not a folder with entries: a
+    link (never followed), a FIFO, a device, a socket, an empty folder (`path` ending in
+    `/`)."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -412,9 +625,18 @@ def _walk_local(top: str) -> Iterator[tuple[str, int]]:
             entries = list(os.scandir(folder))
         except (FileNotFoundError, NotADirectoryError):
             continue
+        if not entries and folder != top:
+            yield folder.replace(os.sep, "/") + "/", 0, EMPTY_FOLDER
         for entry in entries:
-            if entry.is_dir():
+            if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
+                continue
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:  # gone since the listing
+                continue
+            path = entry.path.replace(os.sep, "/")
+            if stat.S_ISREG(info.st_mode):
+                yield path, info.st_size, None
             else:
-                with contextlib.suppress(FileNotFoundError):  # gone since the listing
-                    yield entry.path.replace(os.sep, "/"), entry.stat().st_size
+                yield path, 0, file_type(info.st_mode)

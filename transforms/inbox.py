@@ -2,7 +2,9 @@
 
 `<support_id>/<upload name>` is an upload, `<support_id>/diag/<upload name>` a diagnostic
 bundle; anything else is quarantined with the reason that says why, never parsed. Dot-files (an
-uploader's in-flight temporaries) are ignored until renamed.
+uploader's in-flight temporaries) are ignored until renamed. An entry that is not a regular file
+(a link, a FIFO, a device, a socket, an empty folder named `*.zip`; the listing says which) is
+quarantined by name whatever its name, and never opened.
 """
 
 from __future__ import annotations
@@ -37,12 +39,18 @@ class InboxEntry:
 
 
 def classify(
-    path: str, contracts: frozenset[str], days: tuple[dt.date, dt.date] | None = None
+    path: str,
+    contracts: frozenset[str],
+    days: tuple[dt.date, dt.date] | None = None,
+    not_a_file: str | None = None,
 ) -> InboxEntry:
     """Classify one inbox-relative path against the known contracts. With `days` (first,
     last), an upload whose service day is outside them is refused: no landing run of its own
     day will ever come (before the service began), or not for a long time (a PC clock far
-    ahead), and it must not wait in the inbox unaccounted."""
+    ahead), and it must not wait in the inbox unaccounted. `not_a_file`: what the entry is
+    when the listing found no regular file there ("a symbolic link", ...)."""
+    if not_a_file is not None:
+        return _not_a_file(path, not_a_file)
     parts = path.split("/")
     if parts[-1].startswith("."):
         return InboxEntry(path, Kind.IGNORED, None, None)
@@ -88,6 +96,26 @@ def classify(
             f" ({days[0]} to {days[1]}): the PC's clock was wrong",
         )
     return InboxEntry(path, kind, support_id, name, service_day=day)
+
+
+def not_a_file_detail(what: str) -> str:
+    """The quarantine detail of an inbox entry that is no regular file."""
+    return f"{what}, not a regular file: quarantined by name, never opened or followed"
+
+
+def _not_a_file(path: str, what: str) -> InboxEntry:
+    parts = path.rstrip("/").split("/")
+    if parts[-1].startswith("."):
+        return InboxEntry(path, Kind.IGNORED, None, None)
+    # An empty folder is where files are yet to come (or were: a misplaced file's folder),
+    # unless it is named as an upload is: then an uploader made a folder in place of a file.
+    if path.endswith("/") and not parts[-1].lower().endswith(".zip"):
+        return InboxEntry(path, Kind.IGNORED, None, None)
+    folder = parts[0] if len(parts) > 1 else None
+    support_id = folder if folder is not None and _is_contract_id(folder) else None
+    return InboxEntry(
+        path, Kind.REFUSED, support_id, None, Quarantine.NOT_A_FILE, not_a_file_detail(what)
+    )
 
 
 # A landing classifies every inbox path (tens of thousands) before its first batch, so the two

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Container
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 
 from transforms.inbox import Kind, classify
@@ -21,16 +21,22 @@ class LandingRun:
 
 
 def pending_days(
-    listing: dict[str, int], contracts: frozenset[str], now: dt.datetime, first_day: dt.date
+    listing: dict[str, int],
+    contracts: frozenset[str],
+    now: dt.datetime,
+    first_day: dt.date,
+    not_files: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Service day -> a digest of its waiting files. Dayless files, bundles and uploads of a
-    day no run can land (`day_out_of_range`) go to the current service day's run (any landing
-    run settles them)."""
+    """Service day -> a digest of its waiting files. Dayless files, bundles, uploads of a day
+    no run can land (`day_out_of_range`) and entries that are no regular file (`not_files`,
+    listed with size 0 in `listing`) go to the current service day's run (any landing run
+    settles them)."""
     today = service_day_of_instant(now).isoformat()
     days = landable_days(now, first_day)
+    not_files = not_files or {}
     files: dict[str, list[str]] = {}
     for path, size in sorted(listing.items()):
-        entry = classify(path, contracts, days)
+        entry = classify(path, contracts, days, not_files.get(path))
         if entry.kind is Kind.IGNORED:
             continue
         day = entry.service_day.isoformat() if entry.kind is Kind.UPLOAD else today

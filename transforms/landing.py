@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from transforms.inbox import InboxEntry
+from transforms.inbox import InboxEntry, not_a_file_detail
 from transforms.log_header import SplitLog, split_log
 from transforms.reasons import Quarantine
 from transforms.service_day import JST
@@ -83,6 +83,35 @@ class _Landing:
     agent: str | None
     charset: str | None
     header_json: str | None
+
+
+def not_a_file(entry: InboxEntry, what: str) -> QuarantineItem:
+    """An inbox entry found not to be a regular file ("a symbolic link", ...) when it was to
+    be read: quarantined by name with an empty content, nothing of it read."""
+    return QuarantineItem(
+        entry.path,
+        entry.support_id,
+        entry.service_day,
+        Quarantine.NOT_A_FILE,
+        not_a_file_detail(what),
+        b"",
+        0,
+        None,
+    )
+
+
+def quarantined_fate(item: QuarantineItem) -> Fate:
+    """The landing log's line of a quarantined inbox file."""
+    return Fate(
+        item.path,
+        item.support_id,
+        item.service_day,
+        None,
+        "quarantined",
+        item.reason.value,
+        item.sha256,
+        item.size,
+    )
 
 
 def sha256_hex(data: bytes) -> str:

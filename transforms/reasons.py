@@ -34,6 +34,12 @@ class Quarantine(StrEnum):
     CONFLICT = "conflict"  # same key as a landed upload, different bytes
     CROSS_CONTRACT_TMID = "cross_contract_tmid"  # TMID already belongs to another contract
     DAY_OUT_OF_RANGE = "day_out_of_range"  # SENT15's service day is before the service or ahead
+    # An inbox entry that is no regular file (a symbolic link, a folder where a file belongs, a
+    # FIFO, a device, a socket, an S3 folder marker): quarantined by name, never opened.
+    NOT_A_FILE = "not_a_file"
+    # The ZIP's member is no regular file (a symbolic link, a folder, a device...): unzipped, it
+    # would recreate that on the customer's machine.
+    MEMBER_NOT_A_FILE = "member_not_a_file"
 
 
 class Reject(StrEnum):

@@ -13,6 +13,7 @@ path, which decides what exactly is wrong.
 from __future__ import annotations
 
 import io
+import stat
 import struct
 import zipfile
 import zlib
@@ -33,6 +34,18 @@ _LOCAL_FORM = struct.Struct("<4s2B4HL2L2H")
 # Flag bits the plain case may carry: deflate options (1, 2), data descriptor (3), UTF-8 (11).
 _PLAIN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800
 _MAX_EXTRACT_VERSION = 63  # as zipfile: a higher "version needed" is refused there
+# A member's file type: the high 16 bits of its external attributes hold a Unix mode when the
+# archive was made on Unix (`create_system` 3); MS-DOS attributes (the low byte) mark a folder.
+_UNIX = 3
+_DOS_DIRECTORY = 0x10
+_FILE_TYPES = {
+    stat.S_IFLNK: "a symbolic link",
+    stat.S_IFDIR: "a folder",
+    stat.S_IFCHR: "a character device",
+    stat.S_IFBLK: "a block device",
+    stat.S_IFIFO: "a FIFO",
+    stat.S_IFSOCK: "a socket",
+}
 
 
 class BadUpload(Exception):
@@ -83,7 +96,7 @@ def _plain_member(data: bytes, name: UploadName) -> bytes | None:
     (
         sig,
         _made_by,
-        _made_os,
+        made_os,
         needed,
         _needed_os,
         flags,
@@ -98,7 +111,7 @@ def _plain_member(data: bytes, name: UploadName) -> bytes | None:
         comment_len,
         _disk_start,
         _internal,
-        _external,
+        external,
         header_at,
     ) = _CENTRAL_FORM.unpack_from(data, cd_at)
     member = name.member_name.encode("ascii")
@@ -113,6 +126,7 @@ def _plain_member(data: bytes, name: UploadName) -> bytes | None:
         or usize > MAX_LOG_BYTES
         or usize > MAX_RATIO * max(csize, 1)
         or header_at != 0
+        or member_type(made_os, external, name.member_name) is not None
     ):
         return None
     sig, *_, local_name_len, local_extra_len = _LOCAL_FORM.unpack_from(data, 0)
@@ -150,6 +164,11 @@ def _the_member(infos: list[zipfile.ZipInfo], name: UploadName) -> zipfile.ZipIn
         raise BadUpload(Quarantine.SEVERAL_MEMBERS, f"{len(infos)} members: {names}")
     info = infos[0]
     member = info.orig_filename
+    kind = member_type(info.create_system, info.external_attr, member)
+    if kind is not None:
+        raise BadUpload(
+            Quarantine.MEMBER_NOT_A_FILE, f"member {member!r} is {kind}, not a regular file"
+        )
     if "/" in member or "\\" in member or ".." in member:
         raise BadUpload(Quarantine.MEMBER_PATH, f"member name holds a path: {member!r}")
     if member != name.member_name:
@@ -161,6 +180,19 @@ def _the_member(infos: list[zipfile.ZipInfo], name: UploadName) -> zipfile.ZipIn
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise BadUpload(Quarantine.UNSUPPORTED_METHOD, f"compression method {info.compress_type}")
     return info
+
+
+def member_type(create_system: int, external_attr: int, member: str) -> str | None:
+    """What a ZIP member is when it is not a regular file ("a symbolic link", ...), from
+    its name and external attributes; None for a regular file. A Unix mode without a file
+    type (0, as many writers leave it) counts as a regular file."""
+    if member.endswith("/") or external_attr & _DOS_DIRECTORY:
+        return "a folder"
+    if create_system == _UNIX:
+        file_type = stat.S_IFMT(external_attr >> 16)
+        if file_type not in (0, stat.S_IFREG):
+            return _FILE_TYPES.get(file_type, f"of Unix file type {file_type:#o}")
+    return None
 
 
 def _check_declared_sizes(info: zipfile.ZipInfo) -> None:

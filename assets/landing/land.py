@@ -33,6 +33,8 @@ from transforms.landing import (
     Fate,
     LandingContext,
     QuarantineItem,
+    not_a_file,
+    quarantined_fate,
     sha256_hex,
 )
 from transforms.reasons import Quarantine
@@ -126,7 +128,11 @@ def land_day(
     with locks.hold(wh, locks.LANDING, purpose=purpose, notify=progress):
         warehouse.ensure_schema_anchors(wh)
         report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
-        listing = inbox.list_sizes()
+        entries = inbox.list_entries()
+        # An entry that is not a regular file (a link, a FIFO, an empty folder...) is settled
+        # by name, never opened: it counts as a file of no bytes.
+        not_files = entries.not_files
+        listing = entries.sizes | dict.fromkeys(not_files, 0)
         # Decided on the whole inbox, before classifying it, so that the workers' start-up
         # overlaps the classification (an inbox this full is almost always one day's uploads).
         parallel = len(listing) >= limits.parallel_from_files
@@ -134,7 +140,7 @@ def land_day(
         # refused in any run, as dayless files are.
         days = landable_days(now(), first_service_day())
         with Workers(limits.workers if parallel else 1) as workers:
-            mine = _paths_of_run(listing, contracts, day, days)
+            mine = _paths_of_run(listing, not_files, contracts, day, days)
             report.files_seen = len(mine)
             context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
             landed_before = warehouse.landed_by_terminal(wh, day)
@@ -142,7 +148,7 @@ def land_day(
             in_flight: _Started | None = None  # handed to the workers, outcome not known yet
             for paths in _batches(mine, listing, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
-                batch = [classify(path, contracts, days) for path in paths]
+                batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
                 at = now()
                 _load_landed(landed_before, batch, context, loaded)
                 started = _start_triage(
@@ -186,6 +192,7 @@ def _belongs_to_run(entry: InboxEntry, day: dt.date) -> bool:
 
 def _paths_of_run(
     listing: dict[str, int],
+    not_files: dict[str, str],
     contracts: frozenset[str],
     day: dt.date,
     days: tuple[dt.date, dt.date],
@@ -195,7 +202,7 @@ def _paths_of_run(
     1 KiB, and a large day has 100,000 files."""
     keyed = []
     for path in listing:
-        entry = classify(path, contracts, days)
+        entry = classify(path, contracts, days, not_files.get(path))
         if _belongs_to_run(entry, day):
             keyed.append((entry.kind is Kind.UPLOAD, path))
     keyed.sort()
@@ -338,11 +345,17 @@ def _settle_unopened(
     small = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] <= MAX_ZIP_BYTES]
     too_large = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] > MAX_ZIP_BYTES]
     refused = [e for e in small if e.kind is Kind.REFUSED]
-    data = inbox.read_many([e.path for e in refused])
+    # An entry listed as no regular file is refused by name and never opened.
+    data, not_files = inbox.read_files(
+        [e.path for e in refused if e.reason is not Quarantine.NOT_A_FILE]
+    )
     for entry in refused:
-        item = _refused(entry, data[entry.path])
+        if entry.path in not_files:  # a regular file when listed, not one now
+            item = not_a_file(entry, not_files[entry.path])
+        else:
+            item = _refused(entry, data.get(entry.path, b""))
         triaged.quarantined.append(item)
-        triaged.fates.append(_fate_of(item))
+        triaged.fates.append(quarantined_fate(item))
     for entry in too_large:
         item = QuarantineItem(
             entry.path,
@@ -355,7 +368,7 @@ def _settle_unopened(
             None,
         )
         triaged.quarantined.append(item)
-        triaged.fates.append(_fate_of(item))
+        triaged.fates.append(quarantined_fate(item))
     for entry in batch:
         if entry.kind is Kind.DIAG:
             triaged.fates.append(
@@ -373,6 +386,7 @@ def _settle_unopened(
 
 
 def _refused(entry: InboxEntry, data: bytes) -> QuarantineItem:
+    unread = entry.reason is Quarantine.NOT_A_FILE  # by name: no content, no checksum
     return QuarantineItem(
         entry.path,
         entry.support_id,
@@ -381,21 +395,7 @@ def _refused(entry: InboxEntry, data: bytes) -> QuarantineItem:
         entry.detail,
         data,
         len(data),
-        sha256_hex(data),
-    )
-
-
-def _fate_of(item: QuarantineItem) -> Fate:
-    name_key = None
-    return Fate(
-        item.path,
-        item.support_id,
-        item.service_day,
-        name_key,
-        "quarantined",
-        item.reason.value,
-        item.sha256,
-        item.size,
+        None if unread else sha256_hex(data),
     )
 
 

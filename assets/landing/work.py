@@ -33,6 +33,8 @@ from transforms.landing import (
     InboxFile,
     LandingContext,
     QuarantineItem,
+    not_a_file,
+    quarantined_fate,
     triage_batch,
 )
 
@@ -95,15 +97,17 @@ def restrict(context: LandingContext, entries: list[InboxEntry]) -> LandingConte
 
 def land_share(share: Share) -> ShareResult:
     """Triage one share and encode its parts of the raw tables (writes nothing)."""
-    data = Root(share.inbox_uri).read_many([e.path for e in share.entries])
-    files = [InboxFile(e, data[e.path]) for e in share.entries]
+    data, not_files = Root(share.inbox_uri).read_files([e.path for e in share.entries])
+    files = [InboxFile(e, data[e.path]) for e in share.entries if e.path in data]
     del data
     result = triage_batch(files, share.context, share.landed_at)
+    # Listed as regular files, but not one when opened (a link swapped in since): by name.
+    unread = [not_a_file(e, not_files[e.path]) for e in share.entries if e.path in not_files]
     frames = {"records": result.records, "rejects": result.rejects, "uploads": result.uploads}
     return ShareResult(
         parts={t: encode_parts(t, frames[t], share.batch_id) for t in PART_TABLES},
-        fates=result.fates,
-        quarantined=result.quarantined,
+        fates=result.fates + [quarantined_fate(item) for item in unread],
+        quarantined=result.quarantined + unread,
         new_owners=result.new_owners,
         landed_sha=dict(zip(result.uploads["upload_key"], result.uploads["sha256"], strict=True)),
         records=result.records.height,

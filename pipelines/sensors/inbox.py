@@ -25,10 +25,17 @@ def build_inbox_sensor(
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, storage: ServiceStorage):
         cursor = json.loads(context.cursor) if context.cursor else {}
-        listing = storage.inbox_root().list_sizes()  # path -> size, as the landing lists it
+        # As the landing lists it: regular files with their sizes, and (size 0) entries that
+        # are not one, which a landing run settles too.
+        entries = storage.inbox_root().list_entries()
+        listing = entries.sizes | dict.fromkeys(entries.not_files, 0)
         # Real time, not the clock resource: landing decides days by real time too.
         pending = pending_days(
-            listing, storage.contract_ids(), dt.datetime.now(dt.UTC), first_service_day()
+            listing,
+            storage.contract_ids(),
+            dt.datetime.now(dt.UTC),
+            first_service_day(),
+            not_files=entries.not_files,
         )
         keys = set(service_day_partitions.get_partition_keys())
         runs, new_cursor = landing_runs(pending, cursor, keys)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import stat
 import struct
 import zipfile
 
@@ -84,6 +85,53 @@ def zip_of(members: list[tuple[str, bytes]], method: int = zipfile.ZIP_DEFLATED)
 
 def upload_zip(name: UploadName, log: bytes, method: int = zipfile.ZIP_DEFLATED) -> bytes:
     return zip_of([(name.member_name, log)], method)
+
+
+def member_zip(
+    name: str,
+    data: bytes,
+    create_system: int,
+    external_attr: int,
+    method: int = zipfile.ZIP_DEFLATED,
+) -> bytes:
+    """A one-member ZIP whose member says it was made on `create_system` with these external
+    attributes (a Unix mode in the high 16 bits, MS-DOS attributes in the low byte)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=method) as archive:
+        info = zipfile.ZipInfo(name, date_time=(2024, 3, 18, 9, 0, 0))
+        info.compress_type = method
+        info.create_system = create_system
+        info.external_attr = external_attr
+        archive.writestr(info, data)
+    return out.getvalue()
+
+
+# Hostile members: a well-formed upload whose member is no regular file. Unzipped on the
+# customer's machine it would be a link (to `/etc/passwd`, say), a folder, a device...
+_UNIX, _DOS = 3, 0
+NOT_REGULAR_TYPES = [stat.S_IFLNK, stat.S_IFDIR, stat.S_IFCHR, stat.S_IFBLK, stat.S_IFIFO,
+                     stat.S_IFSOCK, 0o030000, 0o050000, 0o070000, 0o110000, 0o170000]  # fmt: skip
+
+
+@st.composite
+def not_regular_member_attributes(draw) -> tuple[int, int]:
+    """(create_system, external_attr) of a member that is not a regular file."""
+    permissions = draw(st.integers(0, 0o7777))
+    low = draw(st.integers(0, 0xFFFF))
+    unix = (_UNIX, (draw(st.sampled_from(NOT_REGULAR_TYPES)) | permissions) << 16 | low)
+    folder_bit = (draw(st.sampled_from([_UNIX, _DOS, 11])), draw(st.integers(0, 0xFFFF)) | 0x10)
+    return draw(st.sampled_from([unix, folder_bit]))
+
+
+@st.composite
+def regular_member_attributes(draw) -> tuple[int, int]:
+    """(create_system, external_attr) of a regular file member, as writers leave them."""
+    permissions = draw(st.integers(0, 0o7777))
+    dos = draw(st.integers(0, 0xFF)) & ~0x10
+    unix_mode = draw(st.sampled_from([stat.S_IFREG | permissions, 0, permissions]))
+    return draw(
+        st.sampled_from([(_UNIX, unix_mode << 16 | dos), (_DOS, dos), (11, dos), (_DOS, 0x20)])
+    )
 
 
 # Offsets of fields worth overwriting in a one-member ZIP's local header (LH) and central

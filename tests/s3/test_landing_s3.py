@@ -1,9 +1,11 @@
 """The whole landing with every root on s3:// against moto's server on loopback."""
 
+import os
 import shutil
 
 import dagster as dg
 
+from assets.landing.land import land_day
 from assets.landing.raw import raw_uploads
 from assets.resources import ServiceStorage
 from storage.roots import Root
@@ -61,3 +63,73 @@ def test_materialize_with_s3_roots(sample, s3_env):
     assert all(e.passed for e in result.get_asset_check_evaluations())
     meta = result.asset_materializations_for_node("raw_uploads")[0].metadata
     assert meta["run_landed"].value == manifest.expected_counts(service_day=day)["uploads_landed"]
+
+
+def test_s3_folder_markers_are_settled_as_empty_local_folders_are(s3_env, tmp_path):
+    """S3 has no links; its analogue of a folder is a zero-byte key ending in `/`. A marker
+    named as an upload with nothing below it is quarantined by name and deleted, exactly as
+    an empty local folder named so; a contract's own marker, or one with keys below it, is
+    left alone (as a local folder that holds files)."""
+    import boto3
+
+    from tests.assets.test_landing_not_files import (
+        CONTRACTS,
+        DAY,
+        NOW,
+        quarantine,
+        upload_bytes,
+        upload_name,
+    )
+    from transforms.reasons import Quarantine
+
+    client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    good, sent15 = upload_name(1)
+    empty, full = upload_name(2)[0], upload_name(3)[0]
+    objects = {
+        "S0001/": b"",
+        "S0001/diag/": b"",
+        f"S0001/{good}": upload_bytes(sent15, "regular"),
+        f"S0001/{empty}/": b"",
+        f"S0001/{full}/": b"",
+        f"S0001/{full}/inner.log": b"an uploader's file",
+    }
+    local = tmp_path / "local"
+    for key, body in objects.items():
+        client.put_object(Bucket=s3_env, Key=f"inbox/{key}", Body=body)
+        place = local / "inbox" / key
+        if key.endswith("/"):
+            place.mkdir(parents=True, exist_ok=True)
+        else:
+            place.parent.mkdir(parents=True, exist_ok=True)
+            place.write_bytes(body)
+    client.put_object(Bucket=s3_env, Key="inbox/", Body=b"")  # the inbox's own marker
+    remote = Root(f"s3://{s3_env}/inbox")
+    assert remote.list_entries().not_files == {
+        "S0001/diag/": "an empty folder",  # a folder where files go: classified as left alone
+        f"S0001/{empty}/": "an empty folder",
+    }
+    for inbox, wh in (
+        (remote, Root(f"s3://{s3_env}/warehouse")),
+        (Root(str(local / "inbox")), Root(str(local / "warehouse"))),
+    ):
+        first = land_day(inbox, wh, CONTRACTS, DAY, now=lambda: NOW)
+        assert first.quarantined_by_reason == {
+            Quarantine.NOT_A_FILE.value: 1,
+            Quarantine.UNEXPECTED_PATH.value: 1,
+        }
+        assert first.outcomes["landed"] == 1
+        second = land_day(inbox, wh, CONTRACTS, DAY, now=lambda: NOW)  # the emptied folder
+        assert second.quarantined_by_reason == {Quarantine.NOT_A_FILE.value: 1}
+    keys = [o["Key"] for o in client.list_objects_v2(Bucket=s3_env, Prefix="inbox/")["Contents"]]
+    assert sorted(keys) == ["inbox/", "inbox/S0001/", "inbox/S0001/diag/"]
+    assert sorted(p.relative_to(local).as_posix() for p in (local / "inbox").rglob("*")) == [
+        "inbox/S0001",
+        "inbox/S0001/diag",
+    ]
+    assert table_rows(Root(f"s3://{s3_env}/warehouse"), "quarantine", IGNORE) == table_rows(
+        Root(str(local / "warehouse")), "quarantine", IGNORE
+    )
+    assert quarantine(local)[f"S0001/{empty}/"][:2] == [
+        Quarantine.NOT_A_FILE.value,
+        "an empty folder, not a regular file: quarantined by name, never opened or followed",
+    ]

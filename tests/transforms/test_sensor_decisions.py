@@ -58,6 +58,24 @@ def test_bundles_and_refused_files_go_to_todays_run_and_dot_files_are_ignored():
     assert pending_days({"S0001/.tmp": 1}, frozenset({"S0001"}), NOW, FIRST_DAY) == {}
 
 
+def test_entries_that_are_no_regular_file_go_to_todays_run_and_empty_folders_wait():
+    """A link named as an upload of the 18th is no upload: any run settles it, so today's."""
+    link, fifo = upload("202403180900001"), upload("202403180900002")
+    not_files = {
+        link: "a symbolic link",
+        fifo: "a FIFO",
+        "S0001/x.zip/": "an empty folder",
+        "S0001/diag/": "an empty folder",  # a contract's own folder: nothing to settle
+        "S0001/sub/": "an empty folder",
+    }
+    listing = dict.fromkeys(not_files, 0)
+    pending = pending_days(listing, S0001, NOW, FIRST_DAY, not_files=not_files)
+    assert set(pending) == {"2024-03-20"}
+    only_real = {link: 0, fifo: 0, "S0001/x.zip/": 0}
+    assert pending == pending_days(only_real, S0001, NOW, FIRST_DAY, not_files=not_files)
+    assert pending_days({"S0001/sub/": 0}, S0001, NOW, FIRST_DAY, not_files=not_files) == {}
+
+
 def test_a_run_per_changed_day_keyed_by_its_digest_and_only_for_partitions():
     pending = {"2024-03-18": "aaa", "2024-03-19": "bbb", "2099-01-01": "ccc"}
     runs, cursor = landing_runs(pending, {"2024-03-18": "aaa"}, {"2024-03-18", "2024-03-19"})

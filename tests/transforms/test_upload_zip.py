@@ -85,3 +85,44 @@ def test_the_detail_names_what_was_wrong():
     with pytest.raises(BadUpload) as caught:
         extract_log(logs.build_upload_zip(LOG, "trail.log"), NAME)
     assert "trail.log" in caught.value.detail and MEMBER in caught.value.detail
+
+
+SYMLINK = (3, (0o120777 << 16))
+
+
+@pytest.mark.parametrize(
+    ("attributes", "member", "kind"),
+    [
+        (SYMLINK, MEMBER, "a symbolic link"),
+        ((3, 0o040755 << 16 | 0x10), MEMBER, "a folder"),
+        ((3, 0o040755 << 16), MEMBER, "a folder"),
+        ((0, 0x10), MEMBER, "a folder"),  # MS-DOS folder attribute
+        ((0, 0x20), f"{MEMBER}/", "a folder"),  # a name ending in '/'
+        ((3, 0o020666 << 16), MEMBER, "a character device"),
+        ((3, 0o060660 << 16), MEMBER, "a block device"),
+        ((3, 0o010644 << 16), MEMBER, "a FIFO"),
+        ((3, 0o140755 << 16), MEMBER, "a socket"),
+        ((3, 0o170644 << 16), MEMBER, "of Unix file type 0o170000"),
+    ],
+    ids=lambda v: v if isinstance(v, str) else None,
+)
+@pytest.mark.parametrize("method", [zipfile.ZIP_DEFLATED, zipfile.ZIP_STORED])
+def test_a_member_that_is_no_regular_file_is_refused_naming_what_it_is(
+    attributes, member, kind, method
+):
+    from tests.fuzz.strategies import member_zip
+
+    with pytest.raises(BadUpload) as caught:
+        extract_log(member_zip(member, b"/etc/passwd", *attributes, method), NAME)
+    assert caught.value.reason is Q.MEMBER_NOT_A_FILE
+    assert caught.value.detail == f"member {member!r} is {kind}, not a regular file"
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [(3, 0o100644 << 16), (3, 0o100755 << 16 | 0x20), (3, 0), (3, 0o644 << 16), (0, 0x20), (0, 0)],
+)
+def test_regular_members_land_whatever_their_permissions(attributes):
+    from tests.fuzz.strategies import member_zip
+
+    assert extract_log(member_zip(MEMBER, LOG, *attributes), NAME) == LOG
