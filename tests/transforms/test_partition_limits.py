@@ -146,10 +146,12 @@ def test_parameters_given_with_the_query_count_as_their_values():
 
 def evaluate(expression):
     """DuckDB's value of a parsed constant expression (as storage.duck computes it)."""
-    statement = json.loads(duckdb.execute("select json_serialize_sql('select 1')").fetchone()[0])
+    # fetchall, not fetchone: DuckDB 2 keeps a result open until a fetch returns no rows, and
+    # this is the module's shared default connection (other tests use it next)
+    statement = json.loads(duckdb.execute("select json_serialize_sql('select 1')").fetchall()[0][0])
     statement["statements"][0]["node"]["select_list"] = [expression]
-    sql = duckdb.execute("select json_deserialize_sql(?)", [json.dumps(statement)]).fetchone()[0]
-    return duckdb.execute(sql).fetchone()[0]
+    sql = duckdb.execute("select json_deserialize_sql(?)", [json.dumps(statement)]).fetchall()[0][0]
+    return duckdb.execute(sql).fetchall()[0][0]
 
 
 def evaluated_limits(query: str, parameters=None) -> list[Limit]:
@@ -158,7 +160,7 @@ def evaluated_limits(query: str, parameters=None) -> list[Limit]:
     return [r.limit for r in sorted(refs, key=lambda r: r.location)]
 
 
-TODAY = duckdb.execute("select current_date").fetchone()[0]
+TODAY = duckdb.execute("select current_date").fetchall()[0][0]
 DAY_AFTER = dt.timedelta(1)
 
 
