@@ -20,7 +20,6 @@ from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
 from storage import aggregates, stored_partitions
 from storage.roots import Root
 from transforms import retention_windows
-from transforms.dashboard import new_build_id
 
 
 def _deleted(context: dg.OpExecutionContext, rels: list[str]) -> None:
@@ -79,7 +78,10 @@ def retention_aggregates_op(
         now,
         retention_windows.AGGREGATE_DAYS,
     )
-    # The compacted copies hold the expired days too: written again without them.
+    # The compacted copies hold the expired days too: written again without them. (Imported
+    # here: transforms.dashboard brings Polars, which loading the code location does not need.)
+    from transforms.dashboard import new_build_id
+
     copies = aggregates.expire_compacts(
         wh,
         retention_windows.oldest_kept_day(now, retention_windows.AGGREGATE_DAYS),
