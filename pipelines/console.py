@@ -148,8 +148,10 @@ def event_text(
         return logging.INFO, f"run {run_id} succeeded"
     if kind == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key:
         return logging.INFO, materialized_text(event)
-    if kind == dg.DagsterEventType.STEP_OUTPUT and output_text(event):
-        return logging.INFO, output_text(event)
+    if kind == dg.DagsterEventType.STEP_OUTPUT:
+        summary = output_text(event)
+        if summary:
+            return logging.INFO, summary
     if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         if data.passed:
             return None

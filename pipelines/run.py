@@ -4,7 +4,8 @@
 
 `dagster asset materialize --select ... --partition ...` checks what it is given only as far as
 Dagster's own tracebacks go: a day outside the partitions is 48 lines that do not name the
-range, and a selection that matches nothing (`group:rwa`) runs every asset. This command takes
+range, and a selection that matches nothing (`group:rwa`) made a run of every asset (the
+executor now refuses it: `pipelines/executors.py`). This command takes
 a job's name instead of a selection and refuses, in one line and before a run exists, an
 unknown job (naming the jobs and the asset group each runs), a day missing, malformed or
 outside the service-day partitions (naming the range), a run-config file that is missing or
@@ -13,9 +14,10 @@ exits with 2, a failed run with 1.
 
 The run goes through the instance (`$DAGSTER_HOME`) under the job's name, so the UI shows
 which job ran, with the one-line console (`pipelines/console.py`) unless the run config names
-its own loggers. Every job is one step, so with Dagster's default executor the step runs in
-this process (a child process would import and load the code location a second time, ~3 s of
-a no-op run; docs/performance.md); a configured engine (`IT360_EXECUTOR`) is used as it is.
+its own loggers. The jobs are one step each, so with Dagster's default executor the step runs
+in this process (a child process would import and load the code location a second time, ~3 s
+of a no-op run; docs/performance.md; a job of several steps would run them one by one); a
+configured engine (`IT360_EXECUTOR`) is used as it is.
 """
 
 from __future__ import annotations

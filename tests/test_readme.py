@@ -25,6 +25,14 @@ UI = ".venv/bin/dagster dev"
 DAGSTER_ROW = ".venv/bin/dagster "
 OPERATOR_ROW = ".venv/bin/python -m pipelines.run "
 CLI_TABLE = "the same through Dagster's CLI"
+HOUSEKEEPING = {
+    "retention_aggregates",
+    "retention_raw",
+    "retention_diag",
+    "retention_quarantine",
+    "compact_raw",
+    "expire_deliverables",
+}
 # pipelines/console.py: a timestamp, a level, the rest.
 CONSOLE_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} (INFO|WARNING|ERROR) {1,4}\S")
 
@@ -167,6 +175,8 @@ def test_every_command_of_the_readme_table_works_after_the_demo(demo_checkout):
             failed[command] = output[-2000:]
         elif (DAGSTER_ROW in command or OPERATOR_ROW in command) and console_noise(output):
             failed[command] = "\n".join(console_noise(output))[-2000:]
+        elif housekeeping(command) and not said_what_it_did(output):
+            failed[command] = "no summary line: " + output[-2000:]
     assert failed == {}
     # Each run row made one run, listed under its job's name (and day).
     rows = [c for c in commands if (OPERATOR_ROW in c or DAGSTER_ROW in c) and not c.endswith(UI)]
@@ -214,6 +224,20 @@ def runs_of(cwd: Path) -> list[str]:
 
 def run_count(cwd: Path) -> int:
     return len(runs_of(cwd))
+
+
+def housekeeping(command: str) -> bool:
+    runs = OPERATOR_ROW in command or DAGSTER_ROW in command
+    return runs and the_run_of(command).split()[0] in HOUSEKEEPING
+
+
+def said_what_it_did(output: str) -> bool:
+    """A housekeeping row's console has its summary line: what it deleted or merged, or that
+    there was nothing to (on the demo's recent days, nothing to delete)."""
+    summary = re.compile(
+        r" (retention_\w+|compact_raw|expire_deliverables) (deleted|merged|nothing)"
+    )
+    return any(CONSOLE_LINE.match(line) and summary.search(line) for line in output.splitlines())
 
 
 def the_run_of(command: str) -> str:
