@@ -9,7 +9,8 @@ executor now refuses it: `pipelines/executors.py`). This command takes
 a job's name instead of a selection and refuses, in one line and before a run exists, an
 unknown job (naming the jobs and the asset group each runs), a day missing, malformed or
 outside the service-day partitions (naming the range), a run-config file that is missing or
-not YAML, and a run config that does not fit the job (naming the example file). A refusal
+not YAML, a run config that does not fit the job (naming the example file) and a missing
+`DAGSTER_HOME` (the run would go to a temporary instance no UI shows). A refusal
 exits with 2, a failed run with 1.
 
 The run goes through the instance (`$DAGSTER_HOME`) under the job's name, so the UI shows
@@ -168,16 +169,13 @@ def run_config_for(job: dg.JobDefinition, files: Sequence[str], log_level: str) 
     return run_config
 
 
-def instance() -> dg.DagsterInstance:
-    """The instance of `$DAGSTER_HOME` (the one the UI shows), else a temporary one, as
-    Dagster's CLI does."""
-    if os.environ.get("DAGSTER_HOME"):
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.local_temp()
-
-
 def prepare(args: argparse.Namespace) -> tuple[dg.JobDefinition, str | None, dict[str, Any]]:
     """The job, its day and its run config, every one checked; `Refused` otherwise."""
+    if not os.environ.get("DAGSTER_HOME"):
+        # Dagster's CLI would use a temporary instance: a run the UI never shows.
+        raise Refused(
+            "DAGSTER_HOME is not set: it names the instance the UI shows (`. var/env.sh`)"
+        )
     try:
         # Imported here: the service-day partitions read their settings at import.
         from pipelines.definitions import build_definitions
@@ -219,7 +217,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         dg.build_reconstructable_job(
             "pipelines.run", "job_named", reconstructable_args=(job.name,)
         ),
-        instance=instance(),
+        instance=dg.DagsterInstance.get(),
         run_config=run_config,
         tags={PARTITION_TAG: day} if day else None,
     )

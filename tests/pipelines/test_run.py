@@ -87,6 +87,9 @@ def test_the_command_runs_the_named_job_for_its_day(sample, tmp_path, monkeypatc
     assert operator.main(["retention_diag"]) == 0
     assert operator.main(["land_uploads", "--day", "1999-01-01"]) == operator.REFUSED_EXIT
     lines = capsys.readouterr().err.splitlines()
+    monkeypatch.delenv("DAGSTER_HOME")
+    assert operator.main(["retention_diag"]) == operator.REFUSED_EXIT
+    assert capsys.readouterr().err.startswith("refused: DAGSTER_HOME is not set")
     assert any(f"raw_uploads {day} materialized (day_uploads " in line for line in lines)
     assert any("retention_diag nothing to delete: no diagnostic bundle is" in x for x in lines)
     assert lines[-1].startswith("refused: --day 1999-01-01 is outside the service-day partitions")
