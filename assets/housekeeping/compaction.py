@@ -59,8 +59,15 @@ def compact_raw_op(
     )
 
 
+def _span(days: list[dt.date]) -> str:
+    """`2024-03-15 to 2024-03-21`, the one day, or `no day` (`days_back: 0`)."""
+    if not days:
+        return "no day"
+    return f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
+
+
 def _summary(done: list[compaction.Compacted], days: list[dt.date]) -> str:
-    span = f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
+    span = _span(days)
     folders = sum(c.folders for c in done)
     settled = sum(c.recovered for c in done)
     after = f"; {plural(settled, 'interrupted compaction')} settled" if settled else ""
