@@ -2,14 +2,16 @@
 
 Dagster's default console prints every event (at DEBUG) and each failure with its framework
 stack, once for the step and again for the run: a wrong key was 72 lines. This logger prints a
-line per materialization, failed check, retry and run end, and the log messages of the assets
-at or above its level. A failed run's line names its failed step, the step's message and the
-run id: the run's page in the UI keeps the whole error with its stack. The run's lines are
-sure to show; a step's are written through Dagster's capture of the step's output, which
-can drop a step's last lines (`event_text`).
+line per materialization, op summary (what a housekeeping run did), failed check, retry and
+run end, and the log messages of the assets at or above its level. A failed run's line names
+its failed step, the step's message and the run id: the run's page in the UI keeps the whole
+error with its stack. The run's lines are sure to show; a step's, when it runs in a child
+process, are written through Dagster's capture of its output, which can drop a step's last
+lines (`event_text`).
 
 Dagster builds a run's loggers from its run config only (no run config: its own console), so
-the README's CLI rows pass `-c examples/console.yaml`, which names this logger.
+the operator's command (`pipelines/run.py`) names this logger in every run config it makes,
+and a Dagster CLI run passes `-c examples/console.yaml`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 import dagster as dg
 
+from assets.op_jobs import SUMMARY
 from assets.retries import first_line
 
 PARTITION_TAG = "dagster/partition"
@@ -87,21 +90,36 @@ def run_failure_text(data: Any, run_id: str, run_message: str) -> str:
     return f"run {run_id} failed: {step_failure.step_key}: {message}{also}"
 
 
-def materialized_text(event: dg.DagsterEvent) -> str:
-    """`materialized <asset> (<its first figures>)`: the asset's name when its step has another
-    (a multi-asset), and the first numbers of its metadata, which the assets write first (the
-    day's totals, docs/decisions.md)."""
-    name = event.asset_key.to_user_string()
-    materialization = getattr(event.event_specific_data, "materialization", None)
-    metadata = getattr(materialization, "metadata", None) or {}
-    figures = [
+def figures(metadata: Mapping[str, Any]) -> list[str]:
+    """`name value` of the first numbers of a metadata, which the assets and ops write first
+    (the day's totals, a run's counts; docs/decisions.md)."""
+    return [
         f"{key} {value.value}"
         for key, value in metadata.items()
         if isinstance(value, dg.IntMetadataValue | dg.FloatMetadataValue)
     ][:FIGURES_SHOWN]
+
+
+def materialized_text(event: dg.DagsterEvent) -> str:
+    """`materialized <asset> (<its first figures>)`: the asset's name when its step has another
+    (a multi-asset), and the first numbers of its metadata."""
+    name = event.asset_key.to_user_string()
+    materialization = getattr(event.event_specific_data, "materialization", None)
+    shown = figures(getattr(materialization, "metadata", None) or {})
     own_step = event.step_key == event.asset_key.to_python_identifier()
     said = "materialized" if own_step else f"materialized {name}"
-    return f"{said} ({', '.join(figures)})" if figures else said
+    return f"{said} ({', '.join(shown)})" if shown else said
+
+
+def output_text(event: dg.DagsterEvent) -> str | None:
+    """`<what the run did> (<its counts>)` of an op's output that says it in its metadata
+    (`assets/op_jobs.summarised`: retention, compaction, expiry); None for other outputs."""
+    metadata = getattr(event.event_specific_data, "metadata", None) or {}
+    summary = metadata.get(SUMMARY)
+    if not isinstance(summary, dg.TextMetadataValue):
+        return None
+    shown = figures(metadata)
+    return f"{summary.value} ({', '.join(shown)})" if shown else summary.value
 
 
 def event_text(
@@ -130,6 +148,10 @@ def event_text(
         return logging.INFO, f"run {run_id} succeeded"
     if kind == dg.DagsterEventType.ASSET_MATERIALIZATION and event.asset_key:
         return logging.INFO, materialized_text(event)
+    if kind == dg.DagsterEventType.STEP_OUTPUT:
+        summary = output_text(event)
+        if summary:
+            return logging.INFO, summary
     if kind == dg.DagsterEventType.ASSET_CHECK_EVALUATION:
         if data.passed:
             return None

@@ -1,7 +1,8 @@
 """Jobs and schedules of the dashboard, the ledger export, raw compaction and retention.
 
 `build_dashboard` materialises group `dashboard` for one service day (a backfill from the UI
-or `dagster asset materialize --partition`); its schedule builds the day that just closed.
+or `python -m pipelines.run build_dashboard --day D`); its schedule builds the day that just
+closed.
 """
 
 from __future__ import annotations

@@ -9,6 +9,10 @@
 - anything else: the code location still loads (sensors, schedules and the UI stay up), and
   every run fails at its start with the one line that names the setting, not retried.
 
+The one-host executor also refuses, before any step, a run of Dagster's implicit job of every
+asset that selects no asset: `dagster asset materialize --select 'group:rwa'` (a typo) resolves
+to no asset, and Dagster reads an empty selection as "all of them" (docs/decisions.md).
+
 The Celery broker and result backend come from `IT360_CELERY_BROKER` and
 `IT360_CELERY_BACKEND` (e.g. `redis://host:6379/0` and `redis://host:6379/1`), read by the run
 worker when a run starts; the workers read the same two variables through `deploy/celery.yaml`.
@@ -64,14 +68,69 @@ def refusing_executor(error: ValueError) -> dg.ExecutorDefinition:
     return misconfigured
 
 
+IMPLICIT_ASSET_JOB = "__ASSET_JOB"
+NOTHING_SELECTED = ValueError(
+    "the asset selection matches no asset (a misspelt group or asset?), and Dagster would "
+    "run every asset: nothing was run (`python -m pipelines.run` lists the jobs)"
+)
+
+
+def selects_nothing(run: dg.DagsterRun) -> bool:
+    """A run of the implicit asset job without a selection: what Dagster's CLI makes of a
+    selection that matched no asset (the UI and the sensors always name their assets)."""
+    return (
+        run.job_name == IMPLICIT_ASSET_JOB
+        and not run.asset_selection
+        and not run.asset_check_selection
+    )
+
+
+class SelectionGuard(dg.Executor):
+    """Dagster's own executor of the run, behind a check that the run selects something."""
+
+    def __init__(self, inner: dg.Executor) -> None:
+        self.inner = inner
+
+    @property
+    def retries(self) -> RetryMode:
+        return self.inner.retries
+
+    @property
+    def step_dependency_config(self):
+        return self.inner.step_dependency_config
+
+    def get_step_event_or_retry_event(self, *args, **kwargs):
+        return self.inner.get_step_event_or_retry_event(*args, **kwargs)
+
+    def execute(self, plan_context, execution_plan):
+        if selects_nothing(plan_context.dagster_run):
+            plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
+            raise configuration_failure(NOTHING_SELECTED)
+        return self.inner.execute(plan_context, execution_plan)
+
+
+def guarded(executor_def: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
+    """`executor_def` (same name, run config and requirements) refusing a run that selects
+    nothing."""
+    create = executor_def.executor_creation_fn
+    return dg.ExecutorDefinition(
+        name=executor_def.name,
+        config_schema=executor_def.config_schema,
+        requirements=executor_def.get_requirements,
+        executor_creation_fn=lambda init_context: SelectionGuard(create(init_context)),
+        description=executor_def.description,
+    )
+
+
 def build_executor() -> dg.ExecutorDefinition | None:
-    """The Definitions' default executor; None keeps Dagster's own default."""
+    """The Definitions' default executor: Dagster's own on one host (guarded), or the engine
+    the setting names."""
     try:
         choice = executor_choice()
     except ValueError as error:
         return refusing_executor(error)
     if choice == "multiprocess":
-        return None
+        return guarded(dg.multi_or_in_process_executor)
     if choice == "celery":
         from dagster_celery import celery_executor
 

@@ -43,6 +43,7 @@ class Compacted:
     day: dt.date
     folders: int  # terminal-day folders merged (over the three tables)
     parts_replaced: int
+    rows: int  # rows of the merged parts (each now in one part per folder)
     recovered: int  # manifests a killed compaction left, settled first
 
 
@@ -76,17 +77,17 @@ def compact_day(root: Root, support_id: str, day: dt.date) -> Compacted:
     lock is held per folder (a landing waits for one folder's merge, not for the day's)."""
     with _landing_lock(root, support_id, day):
         recovered = recover(root, support_id, day)
-    folders = replaced = 0
+    folders = replaced = rows = 0
     for table in schemas.TABLES:
         listed = visible_parts(root, layout.raw_day(table, support_id, day))
         for folder in sorted({layout.part_folder(rel) for rel in listed}):
             with _landing_lock(root, support_id, day):
                 parts = _committed(root, visible_parts(root, folder))  # a landing may have added
                 if len(parts) > 1:
-                    _compact_folder(root, table, folder, parts)
+                    rows += _compact_folder(root, table, folder, parts)
                     folders += 1
                     replaced += len(parts)
-    return Compacted(support_id, day, folders, replaced, recovered)
+    return Compacted(support_id, day, folders, replaced, rows, recovered)
 
 
 def _committed(root: Root, parts: list[str]) -> list[str]:
@@ -103,7 +104,8 @@ def _landing_lock(
     return locks.hold(root, locks.LANDING, purpose=f"compaction {support_id} {day}")
 
 
-def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> None:
+def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> int:
+    """Merge `parts` into one part of `folder`; the rows merged."""
     # A new id in the form of a landing batch id (a part name readers already accept).
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     compaction_id = f"{stamp}-c{uuid.uuid4().hex[:15]}"
@@ -118,6 +120,7 @@ def _compact_folder(root: Root, table: str, folder: str, parts: list[str]) -> No
     parquet.write_table(root, merged, rows)
     root.delete_many(parts)
     root.delete(manifest)
+    return rows.num_rows
 
 
 def recover(root: Root, support_id: str, day: dt.date) -> int:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from storage import aggregates, dashboard_inputs, layout, publications, upload_bytes, warehouse
+from storage import aggregates, layout, publications, upload_bytes, warehouse
 from storage.roots import Root
 
 
@@ -44,6 +44,10 @@ def built_days_history(
 ) -> dict[dt.date, dict[str, list[dt.date]]]:
     """Built day -> tmid -> the earlier days its terminal status read, for those of `days`
     built for the contract (a day never built is left out)."""
+    # Imported here: the dashboard's inputs bring Polars and DuckDB, which the code location
+    # (every command, every step) would otherwise import when it loads the sensors.
+    from storage import dashboard_inputs
+
     history = {}
     for day in days:
         if aggregates.current_build_uploads(wh, support_id, day) is not None:

@@ -23,20 +23,46 @@ REPO = Path(__file__).resolve().parent.parent
 DEMO = "scripts/demo.sh"
 UI = ".venv/bin/dagster dev"
 DAGSTER_ROW = ".venv/bin/dagster "
+OPERATOR_ROW = ".venv/bin/python -m pipelines.run "
+CLI_TABLE = "the same through Dagster's CLI"
+HOUSEKEEPING = {
+    "retention_aggregates",
+    "retention_raw",
+    "retention_diag",
+    "retention_quarantine",
+    "compact_raw",
+    "expire_deliverables",
+}
 # pipelines/console.py: a timestamp, a level, the rest.
 CONSOLE_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4} (INFO|WARNING|ERROR) {1,4}\S")
 
 
-def table_commands(readme: str) -> list[str]:
-    """The commands of the first table under "## Running it", in order."""
+def table_cells(readme: str, header: str) -> list[list[str]]:
+    """The cells of each row of the table under "## Running it" whose header starts with
+    `header`, in order, each cell as written (code spans with their backticks)."""
     lines = readme.split("## Running it", 1)[1].splitlines()
-    start = next(i for i, line in enumerate(lines) if line.startswith("| what"))
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"| {header}"))
     rows = []
     for line in lines[start + 2 :]:  # after the header and its rule
         if not line.startswith("|"):
             break
-        rows.append(line)
-    return [re.findall(r"`([^`]+)`", row.rsplit("|", 2)[1])[0] for row in rows]
+        rows.append([cell.strip() for cell in line.strip().strip("|").split(" | ")])
+    return rows
+
+
+def code(cell: str) -> str:
+    """The first code span of a cell."""
+    return re.findall(r"`([^`]+)`", cell)[0]
+
+
+def table_commands(readme: str, header: str = "what") -> list[str]:
+    """The commands (last column) of the first table under "## Running it", in order."""
+    return [code(row[-1]) for row in table_cells(readme, header)]
+
+
+def refusals(readme: str) -> list[tuple[str, str]]:
+    """(command, the line it prints) of the table of what the operator's command refuses."""
+    return [(code(row[1]), code(row[2])) for row in table_cells(readme, "refused")]
 
 
 def checkout_copy(target: Path) -> Path:
@@ -111,6 +137,9 @@ def test_the_table_is_read_from_the_readme():
     assert commands[0] == DEMO and any(c.endswith(UI) for c in commands)
     assert len(commands) >= 15 and all(not c.startswith("-") for c in commands)
     assert not any("bench." in c for c in commands)  # benchmarks are on demand
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert len(refusals(readme)) >= 4 and all(OPERATOR_ROW in c for c, _ in refusals(readme))
+    assert all(DAGSTER_ROW in c for c in table_commands(readme, CLI_TABLE))
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +160,9 @@ def console_noise(output: str) -> list[str]:
 
 @pytest.mark.slow
 def test_every_command_of_the_readme_table_works_after_the_demo(demo_checkout):
-    commands = table_commands((REPO / "README.md").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    commands = table_commands(readme) + table_commands(readme, CLI_TABLE)
+    runs_before = runs_of(demo_checkout)
     failed = {}
     for command in commands[1:]:
         if command.endswith(UI):
@@ -142,25 +173,95 @@ def test_every_command_of_the_readme_table_works_after_the_demo(demo_checkout):
         output = done.stdout + done.stderr
         if done.returncode != 0:
             failed[command] = output[-2000:]
-        elif DAGSTER_ROW in command and console_noise(output):
+        elif (DAGSTER_ROW in command or OPERATOR_ROW in command) and console_noise(output):
             failed[command] = "\n".join(console_noise(output))[-2000:]
+        elif housekeeping(command) and not said_what_it_did(output):
+            failed[command] = "no summary line: " + output[-2000:]
     assert failed == {}
+    # Each run row made one run, listed under its job's name (and day).
+    rows = [c for c in commands if (OPERATOR_ROW in c or DAGSTER_ROW in c) and not c.endswith(UI)]
+    assert runs_of(demo_checkout)[len(runs_before) :] == [the_run_of(c) for c in rows]
+
+
+def land_rows(readme: str) -> list[str]:
+    """The land rows: the operator's and the Dagster CLI's."""
+    rows = table_commands(readme) + table_commands(readme, CLI_TABLE)
+    return [c for c in rows if "land_uploads" in c or "group:raw" in c]
 
 
 @pytest.mark.slow
 def test_the_land_row_with_a_wrong_key_prints_one_line(demo_checkout):
-    """Issue 15's first row, as written, with a key that is not the warehouse's."""
-    (land,) = [c for c in table_commands((REPO / "README.md").read_text()) if "group:raw" in c]
+    """Issue 15's first row, as written, with a key that is not the warehouse's: the
+    operator's command prints the run's failure alone, Dagster's CLI adds its own line."""
     wrong = demo_checkout / "var" / "wrong.key"
     wrong.write_text(secrets.token_hex(32))
     wrong.chmod(0o600)
-    done = run(land.replace(DAGSTER_ROW, f"IT360_KEY_FILE={wrong} {DAGSTER_ROW}"), demo_checkout)
-    lines = (done.stdout + done.stderr).splitlines()
-    assert done.returncode != 0
-    assert len(lines) == 2, lines
-    assert CONSOLE_LINE.match(lines[0]) and "failed: raw_uploads: configuration error" in lines[0]
-    assert "(WarehouseKeyError): cannot decrypt" in lines[0]
-    assert lines[1] == "Error: Materialization failed."
+    operator, dagster_cli = land_rows((REPO / "README.md").read_text(encoding="utf-8"))
+    for land, program, last in (
+        (operator, OPERATOR_ROW, []),
+        (dagster_cli, DAGSTER_ROW, ["Error: Materialization failed."]),
+    ):
+        done = run(land.replace(program, f"IT360_KEY_FILE={wrong} {program}"), demo_checkout)
+        lines = (done.stdout + done.stderr).splitlines()
+        assert done.returncode == 1, lines
+        assert len(lines) == 1 + len(last) and lines[1:] == last, lines
+        assert CONSOLE_LINE.match(lines[0]), lines
+        assert "failed: raw_uploads: configuration error" in lines[0]
+        assert "(WarehouseKeyError): cannot decrypt" in lines[0]
+
+
+def runs_of(cwd: Path) -> list[str]:
+    """`<job> <day>` of every run of the demo's instance, oldest first."""
+    listed = run(
+        ". var/env.sh && .venv/bin/python -c 'import dagster as dg\n"
+        "for r in reversed(dg.DagsterInstance.get().get_runs()):\n"
+        '    print(r.job_name, r.tags.get("dagster/partition", "-"))\'',
+        cwd,
+    )
+    assert listed.returncode == 0, listed.stderr
+    return listed.stdout.splitlines()
+
+
+def run_count(cwd: Path) -> int:
+    return len(runs_of(cwd))
+
+
+def housekeeping(command: str) -> bool:
+    runs = OPERATOR_ROW in command or DAGSTER_ROW in command
+    return runs and the_run_of(command).split()[0] in HOUSEKEEPING
+
+
+def said_what_it_did(output: str) -> bool:
+    """A housekeeping row's console has its summary line: what it deleted or merged, or that
+    there was nothing to (on the demo's recent days, nothing to delete)."""
+    summary = re.compile(
+        r" (retention_\w+|compact_raw|expire_deliverables) (deleted|merged|nothing)"
+    )
+    return any(CONSOLE_LINE.match(line) and summary.search(line) for line in output.splitlines())
+
+
+def the_run_of(command: str) -> str:
+    """`<job> <day>` of the run a row starts, as the UI lists it: the operator's command names
+    its job; `dagster asset materialize` runs Dagster's implicit asset job."""
+    if OPERATOR_ROW in command:
+        words = command.split(OPERATOR_ROW, 1)[1].split()
+        day = words[words.index("--day") + 1] if "--day" in words else "-"
+        return f"{words[0]} {day}"
+    if "asset materialize" in command:
+        return f"__ASSET_JOB {command.split('--partition ', 1)[1].split()[0]}"
+    return f"{command.split(' -j ', 1)[1].split()[0]} -"
+
+
+@pytest.mark.slow
+def test_each_refusal_of_the_readme_is_its_one_line_and_starts_no_run(demo_checkout):
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    before = run_count(demo_checkout)
+    said = {}
+    for command, line in refusals(readme):
+        done = run(command, demo_checkout)
+        said[command] = (done.returncode, (done.stdout + done.stderr).splitlines())
+        assert said[command] == (2, [line]), said[command]
+    assert run_count(demo_checkout) == before
 
 
 def analyst_commands(readme: str) -> list[str]:

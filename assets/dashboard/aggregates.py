@@ -1,15 +1,22 @@
 """Asset group `dashboard` (the 360 dashboard's aggregates, per service day) and group
 `clients` (the asset-ledger export)."""
 
+from typing import TYPE_CHECKING
+
 import dagster as dg
 
-from assets.dashboard import build as dashboard_build
-from assets.dashboard.build import ContractDay
 from assets.partitions import day_check, service_day_partitions
 from assets.resources import ServiceStorage
 from assets.retries import BUILD_RETRY, fails_once_on_configuration_error
 from storage import layout
 from transforms.service_day import parse_day
+
+if TYPE_CHECKING:
+    from assets.dashboard.build import ContractDay
+
+# The build (Polars, DuckDB, PyArrow: half a second of imports) is imported by the steps that
+# use it, not when the code location loads: every command and every step of another job loads
+# this module (docs/performance.md, "A no-op command").
 
 MATCHES_RAW = "dashboard_matches_raw"
 TENANT_ISOLATED = "dashboard_tenant_isolated"
@@ -79,6 +86,8 @@ def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     (`sql/agg_<name>.sql`) over that contract's raw records of the day, published under a
     new build id that replaces the day's previous build for readers at once. Rebuilding a
     day (backfill) replaces exactly that day."""
+    from assets.dashboard import build as dashboard_build
+
     day = parse_day(context.partition_key)
     built = dashboard_build.build_day(
         storage.warehouse_root(), storage.load_contracts(), day, progress=context.log.info
@@ -100,7 +109,7 @@ def dashboard_day(context: dg.AssetExecutionContext, storage: ServiceStorage):
     yield _org_info_used(built)
 
 
-def _matches_raw(built: list[ContractDay]) -> dg.AssetCheckResult:
+def _matches_raw(built: list["ContractDay"]) -> dg.AssetCheckResult:
     return dg.AssetCheckResult(
         check_name=MATCHES_RAW,
         asset_key="agg_event_types",
@@ -120,7 +129,7 @@ def _matches_raw(built: list[ContractDay]) -> dg.AssetCheckResult:
     )
 
 
-def _tenant_isolated(built: list[ContractDay]) -> dg.AssetCheckResult:
+def _tenant_isolated(built: list["ContractDay"]) -> dg.AssetCheckResult:
     foreign = {b.support_id: b.foreign_tmids for b in built if b.foreign_tmids}
     return dg.AssetCheckResult(
         check_name=TENANT_ISOLATED,
@@ -130,7 +139,7 @@ def _tenant_isolated(built: list[ContractDay]) -> dg.AssetCheckResult:
     )
 
 
-def _org_info_used(built: list[ContractDay]) -> dg.AssetCheckResult:
+def _org_info_used(built: list["ContractDay"]) -> dg.AssetCheckResult:
     problems = {b.support_id: b.org_problem for b in built if b.org_problem}
     return dg.AssetCheckResult(
         check_name=ORG_INFO_USED,
@@ -160,6 +169,8 @@ def asset_ledger_export(
     delivery root, the customer's storage, UTF-8 with BOM): each terminal's latest inventory
     in the dashboard joined with the asset-ledger columns from the contracts file."""
     wh, delivery = storage.warehouse_root(), storage.delivery_root()
+    from assets.dashboard import build as dashboard_build
+
     exports = [dashboard_build.export_ledger(wh, delivery, c) for c in storage.load_contracts()]
     for export in exports:
         context.log.info(f"{export.support_id}: {export.path} ({export.terminals} terminals)")

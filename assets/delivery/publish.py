@@ -6,7 +6,7 @@ import dagster as dg
 
 from assets.delivery import build as deliverables
 from assets.delivery.build import Refusal, Roots
-from assets.op_jobs import op_job
+from assets.op_jobs import op_job, plural, summarised
 from assets.partitions import day_check, service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
 from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
@@ -225,9 +225,13 @@ def expire_deliverables_op(
     deleted = deliverables.expire(_roots(storage), now)
     for path in deleted:
         context.log.info(f"deleted {path}")
-    return dg.Output(
-        None, metadata={"deleted": len(deleted), "paths": dg.MetadataValue.json(deleted)}
+    by = f"{deliverables.KEEP_DAYS} days after publication, by {now.isoformat()}"
+    summary = (
+        f"deleted {plural(len(deleted), 'deliverable')} {by}"
+        if deleted
+        else f"nothing to delete: no deliverable reached {by}"
     )
+    return summarised(summary, {"deleted": len(deleted), "paths": dg.MetadataValue.json(deleted)})
 
 
 # Each job's op carries the job's own name (run config `ops: {spot_30_days: ...}`).

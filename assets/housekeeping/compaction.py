@@ -11,7 +11,7 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.op_jobs import op_job
+from assets.op_jobs import op_job, plural, summarised
 from assets.resources import Clock, ServiceStorage
 from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
 from storage import compaction, warehouse
@@ -46,14 +46,38 @@ def compact_raw_op(
                 f"{c.support_id} {c.day}: {c.parts_replaced} parts merged into {c.folders}"
                 + (f"; {c.recovered} interrupted compactions settled" if c.recovered else "")
             )
-    return dg.Output(
-        None,
-        metadata={
-            "days": dg.MetadataValue.json([d.isoformat() for d in days]),
+    return summarised(
+        _summary(done, days),
+        {
             "folders_merged": sum(c.folders for c in done),
             "parts_replaced": sum(c.parts_replaced for c in done),
+            "rows_merged": sum(c.rows for c in done),
+            "days_merged": len({c.day for c in done if c.folders}),
             "interrupted_settled": sum(c.recovered for c in done),
+            "days": dg.MetadataValue.json([d.isoformat() for d in days]),
         },
+    )
+
+
+def _span(days: list[dt.date]) -> str:
+    """`2024-03-15 to 2024-03-21`, the one day, or `no day` (`days_back: 0`)."""
+    if not days:
+        return "no day"
+    return f"{days[0]}" if len(days) == 1 else f"{days[0]} to {days[-1]}"
+
+
+def _summary(done: list[compaction.Compacted], days: list[dt.date]) -> str:
+    span = _span(days)
+    folders = sum(c.folders for c in done)
+    settled = sum(c.recovered for c in done)
+    after = f"; {plural(settled, 'interrupted compaction')} settled" if settled else ""
+    if not folders:
+        return f"nothing to merge: each terminal-day of {span} is one part{after}"
+    merged_days = len({c.day for c in done if c.folders})
+    return (
+        f"merged {plural(sum(c.parts_replaced for c in done), 'part')} "
+        f"({plural(sum(c.rows for c in done), 'row')}) into {plural(folders, 'part')}, "
+        f"{plural(merged_days, 'service day')} of {span}{after}"
     )
 
 

@@ -15,17 +15,24 @@ ROOT_SETTINGS = {
 
 
 def cli_materialize(
-    base: Path, home: Path, day: str, *extra: str, env: dict[str, str] | None = None
+    base: Path,
+    home: Path,
+    day: str | None,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    select: str = "group:raw",
 ) -> subprocess.CompletedProcess:
-    """`dagster asset materialize` of group raw for `day`, on this worktree's code, with the
-    roots of the sample folder `base` (`env` over them) and a new instance at `home` made with
-    deploy/dagster.local.yaml; `extra`: more arguments of the command."""
+    """`dagster asset materialize` of `select` (group raw) for `day` (None: no --partition), on
+    this worktree's code, with the roots of the sample folder `base` (`env` over them) and a new
+    instance at `home` made with deploy/dagster.local.yaml; `extra`: more arguments of the
+    command."""
     home.mkdir(exist_ok=True)
     (home / "dagster.yaml").write_text((REPO / "deploy" / "dagster.local.yaml").read_text())
     roots = {name: str(base / rel) for name, rel in ROOT_SETTINGS.items()}
-    command = ["asset", "materialize", "-m", "pipelines.definitions", "--select", "group:raw"]
+    command = ["asset", "materialize", "-m", "pipelines.definitions", "--select", select]
+    partition = ["--partition", day] if day else []
     return subprocess.run(
-        [str(Path(sys.executable).parent / "dagster"), *command, "--partition", day, *extra],
+        [str(Path(sys.executable).parent / "dagster"), *command, *partition, *extra],
         cwd=REPO,
         env={
             **os.environ,

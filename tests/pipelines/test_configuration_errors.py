@@ -131,3 +131,37 @@ def test_a_storage_error_keeps_its_retries_and_a_generator_stays_one():
     assert failed.value.description == (
         "configuration error (WarehouseKeyError): no warehouse key: set IT360_KEY_FILE"
     )
+
+
+def test_a_cli_selection_that_matches_no_asset_runs_nothing(sample, tmp_path):
+    """`--select 'group:rwa'` (a typo) without --partition: Dagster makes a run of its implicit
+    job with no selection, which it reads as every asset; the executor refuses it before any
+    step, in one line."""
+    base, _ = sample
+    home = tmp_path / "dagster_home"
+    done = cli_materialize(
+        base,
+        home,
+        None,
+        "-c",
+        str(CONSOLE),
+        select="group:rwa",
+        env={"PYTHONWARNINGS": CLI_NOTICES},
+    )
+    lines = (done.stdout + done.stderr).splitlines()
+    assert done.returncode != 0
+    assert len(lines) == 2, "\n".join(lines)
+    assert "the asset selection matches no asset" in lines[0] and " ERROR " in lines[0]
+    assert lines[1] == "Error: Materialization failed."
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        (run,) = instance.get_runs()
+        assert run.job_name == "__ASSET_JOB" and run.is_failure
+        kinds = [
+            r.dagster_event.event_type_value
+            for r in instance.all_logs(run.run_id)
+            if r.dagster_event
+        ]
+        assert "STEP_START" not in kinds and "ASSET_MATERIALIZATION" not in kinds
+    assert not (base / "warehouse" / "raw").exists() or not any(
+        (base / "warehouse" / "raw").rglob("part-*.parquet")
+    )

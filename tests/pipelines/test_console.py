@@ -6,6 +6,7 @@ import re
 import dagster as dg
 import pytest
 
+from assets.op_jobs import op_job, summarised
 from pipelines.console import error_line, one_line_console
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"
@@ -82,6 +83,50 @@ def run_lines(capsys, selection, level="INFO", partition=None) -> tuple[bool, st
     lines = capsys.readouterr().err.splitlines()
     assert all(re.match(STAMP + " (INFO|WARNING|ERROR|DEBUG) ", line) for line in lines), lines
     return result.success, result.run_id, [re.sub(STAMP + " ", "", line) for line in lines]
+
+
+@dg.op(name="tidy", config_schema={"removed": int})
+def tidy_op(context: dg.OpExecutionContext):
+    removed = context.op_config["removed"]
+    said = f"deleted {removed} folders" if removed else "nothing to delete"
+    return summarised(said, {"removed": removed, "paths": dg.MetadataValue.json([])})
+
+
+@dg.op(name="plain")
+def plain_op():
+    return dg.Output(None, metadata={"rows": 3})
+
+
+def console_job(job: dg.JobDefinition) -> dg.JobDefinition:
+    defs = dg.Definitions(jobs=[job], loggers={"console": one_line_console})
+    return defs.resolve_job_def(job.name)
+
+
+def test_an_op_summary_is_one_line_with_its_counts(capsys):
+    job = console_job(op_job(tidy_op, "tidy", "an op that says what it did"))
+    for removed, said in ((2, "deleted 2 folders"), (0, "nothing to delete")):
+        capsys.readouterr()
+        result = job.execute_in_process(
+            run_config={
+                "ops": {"tidy": {"config": {"removed": removed}}},
+                "loggers": {"console": {"config": {"log_level": "INFO"}}},
+            },
+        )
+        lines = [re.sub(STAMP + " ", "", line) for line in capsys.readouterr().err.splitlines()]
+        assert lines == [
+            f"INFO    tidy {said} (removed {removed})",
+            f"INFO    run {result.run_id} succeeded",
+        ]
+
+
+def test_an_output_without_a_summary_says_nothing(capsys):
+    capsys.readouterr()
+    job = console_job(op_job(plain_op, "plain", "an op of no summary"))
+    result = job.execute_in_process(
+        run_config={"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    )
+    lines = [re.sub(STAMP + " ", "", line) for line in capsys.readouterr().err.splitlines()]
+    assert lines == [f"INFO    run {result.run_id} succeeded"]
 
 
 def test_a_failed_step_is_one_line_with_its_message_and_its_run(capsys):

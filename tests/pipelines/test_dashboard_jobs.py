@@ -127,8 +127,15 @@ def test_aggregate_retention_keeps_the_90_day_window_and_drops_superseded_builds
         assert folders(wh / "agg" / name, "support_id=S1") == [f"day={DAY2}"]
         assert (wh / layout.agg_anchor(name)).exists()
     assert len(list(old.iterdir())) == 1
+    assert meta["summary"] == (
+        f"deleted {2 * len(layout.AGGREGATES)} partition folders of 1 service day before "
+        f"2024-07-15; 1 superseded build removed; {meta['compacted_copies_rewritten']} "
+        "compacted copies rewritten"
+    )
+    assert (meta["days"], meta["contracts"]) == (1, 2)
     again = run_job(retention_aggregates, base, "2024-10-13T06:00:00+09:00")
     assert again["removed"] == 0
+    assert again["summary"] == "nothing to delete: no partition of a service day before 2024-07-15"
 
 
 def test_aggregate_retention_rewrites_the_compacted_copies_without_expired_days(base):
@@ -171,6 +178,8 @@ def test_raw_retention_deletes_whole_days_older_than_a_year(base):
     wh = base / "warehouse"
     meta = run_job(retention_raw, base, "2025-07-15T06:00:00+09:00")  # D2 + 365
     assert meta["oldest_kept_day"] == "2024-07-15"
+    assert meta["summary"] == "deleted 5 partition folders of 1 service day before 2024-07-15"
+    assert (meta["removed"], meta["days"], meta["contracts"]) == (5, 1, 2)
     assert sorted(meta["partitions"]) == sorted(
         [
             *(
@@ -211,10 +220,12 @@ def test_diagnostic_bundles_go_72_hours_after_they_arrived(base):
     bundle = base / "warehouse" / layout.diag_bundle(sid, name)
     arrived = dt.datetime.fromtimestamp(bundle.stat().st_mtime, dt.UTC)
     before = (arrived + dt.timedelta(hours=71, minutes=59)).isoformat()
-    assert run_job(retention_diag, base, before)["removed"] == 0
-    assert bundle.exists()
+    early = run_job(retention_diag, base, before)
+    assert early["removed"] == 0 and bundle.exists()
+    assert early["summary"] == "nothing to delete: no diagnostic bundle is 72 hours old"
     after = (arrived + dt.timedelta(hours=72)).isoformat()
     meta = run_job(retention_diag, base, after)
+    assert meta["summary"] == "deleted 1 diagnostic bundle older than 72 hours"
     assert meta["partitions"] == [layout.diag_bundle(sid, name)] and not bundle.exists()
 
 

@@ -237,7 +237,12 @@ def test_spot_1_year_job_and_its_refusal(landed):
     assert "WRONG-PC" in result.get_step_failure_events()[0].step_failure_data.error.message
 
 
-def test_expire_job_uses_the_clock(landed):
+def output_metadata(result: dg.ExecuteInProcessResult) -> dict:
+    (event,) = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
+    return {k: v.value for k, v in event.event_specific_data.metadata.items()}
+
+
+def test_expire_job_uses_the_clock_and_says_what_it_deleted(landed):
     base, _ = landed
     with dg.instance_for_test() as instance:
         dg.materialize(
@@ -251,11 +256,19 @@ def test_expire_job_uses_the_clock(landed):
     )
     assert early.success
     assert len(list((base / "delivery" / "it360-log").rglob("*.zip"))) == 2
+    assert output_metadata(early)["summary"] == (
+        "nothing to delete: no deliverable reached 30 days after publication, "
+        "by 2024-04-19T15:00:00+00:00"
+    )
     late = expire_deliverables.execute_in_process(
         resources=resources(base, "2024-04-22T07:00:00+09:00")
     )
     assert late.success
     assert list((base / "delivery" / "it360-log").rglob("*.zip")) == []
+    assert output_metadata(late)["deleted"] == 2
+    assert output_metadata(late)["summary"] == (
+        "deleted 2 deliverables 30 days after publication, by 2024-04-21T22:00:00+00:00"
+    )
     con = duck.connect(Root(str(base / "warehouse")))
     assert con.execute(
         "select count(*) from publications where expired_at is not null"

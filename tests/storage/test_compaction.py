@@ -106,18 +106,47 @@ def test_readers_see_each_row_once_at_every_step_and_a_kill_is_settled(in_runs, 
     assert len(compaction.visible_parts(wh, folder)) == 1
 
 
-def test_the_job_compacts_last_weeks_closed_days(in_runs):
-    base, manifest = in_runs
+def _compact_raw_metadata(base) -> dict:
     result = compact_raw.execute_in_process(
         resources={"storage": storage_for(base), "clock": Clock(fixed="2024-03-22T06:00:00+09:00")},
     )
     assert result.success
     events = [e for e in result.all_events if e.event_type_value == "STEP_OUTPUT"]
-    meta = {k: v.value for k, v in events[0].event_specific_data.metadata.items()}
+    return {k: v.value for k, v in events[0].event_specific_data.metadata.items()}
+
+
+def _rows_in(base, folders: list[str]) -> int:
+    wh = Root(str(base / "warehouse"))
+    rows = 0
+    for folder in folders:
+        table = next(t for t in schemas.TABLES if f"/raw/{t}/" in folder)
+        parts = wh.list_files(wh.rel(folder))
+        rows += parquet.read_tables(wh, parts, schemas.TABLES[table]).num_rows
+    return rows
+
+
+def test_the_job_compacts_last_weeks_closed_days_and_says_what_it_merged(in_runs):
+    base, manifest = in_runs
+    several = sorted(folder for folder, n in parts_per_folder(base).items() if n > 1)
+    rows_before = _rows_in(base, several)
+    meta = _compact_raw_metadata(base)
     assert meta["days"] == [f"2024-03-{d}" for d in range(15, 22)]
-    assert meta["folders_merged"] > 0 and meta["parts_replaced"] > meta["folders_merged"]
+    assert meta["folders_merged"] == len(several)
+    assert meta["parts_replaced"] > meta["folders_merged"]
+    assert meta["rows_merged"] == rows_before == _rows_in(base, several) > 0
+    assert meta["days_merged"] == len(sample_days(manifest))
     assert set(sample_days(manifest)) <= {dt.date.fromisoformat(d) for d in meta["days"]}
     assert set(parts_per_folder(base).values()) == {1}
+    assert meta["summary"] == (
+        f"merged {meta['parts_replaced']} parts ({meta['rows_merged']} rows) into "
+        f"{len(several)} parts, {len(sample_days(manifest))} service days of 2024-03-15 to "
+        "2024-03-21"
+    )
+    again = _compact_raw_metadata(base)
+    assert again["folders_merged"] == again["rows_merged"] == 0
+    assert again["summary"] == (
+        "nothing to merge: each terminal-day of 2024-03-15 to 2024-03-21 is one part"
+    )
 
 
 def test_the_parts_of_an_uncommitted_landing_batch_are_not_merged(in_runs):
