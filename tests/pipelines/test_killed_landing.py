@@ -34,7 +34,13 @@ IGNORE = ("batch_id", "landed_at", "quarantined_at", "logged_at", "quarantined_d
 VIEWS = ("uploads", "records", "rejects", "quarantine")
 
 
-def _command(base: Path, home: Path, day: str, kill: str = "") -> tuple[list[str], dict]:
+# The README's land row (the operator's command) and its Dagster CLI alternative.
+OPERATOR, DAGSTER_CLI = "operator", "dagster-cli"
+
+
+def _command(
+    base: Path, home: Path, day: str, kill: str = "", via: str = DAGSTER_CLI
+) -> tuple[list[str], dict]:
     home.mkdir(exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(REPO / "deploy" / "dagster.local.yaml", home / "dagster.yaml")
@@ -45,6 +51,8 @@ def _command(base: Path, home: Path, day: str, kill: str = "") -> tuple[list[str
         "PYTHONPATH": f"{HOOK}{os.pathsep}{REPO}",
         "IT360_TEST_KILL": kill,
     }
+    if via == OPERATOR:
+        return [sys.executable, "-m", "pipelines.run", "land_uploads", "--day", day], env
     dagster = str(Path(sys.executable).parent / "dagster")
     return [
         dagster,
@@ -53,9 +61,11 @@ def _command(base: Path, home: Path, day: str, kill: str = "") -> tuple[list[str
     ], env
 
 
-def land(base: Path, home: Path, day: str, kill: str = "") -> subprocess.CompletedProcess:
+def land(
+    base: Path, home: Path, day: str, kill: str = "", via: str = DAGSTER_CLI
+) -> subprocess.CompletedProcess:
     """The README's land row, in its own process group (the group is what a kill hits)."""
-    command, env = _command(base, home, day, kill)
+    command, env = _command(base, home, day, kill, via)
     return subprocess.run(
         command, cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
         start_new_session=True,
@@ -97,17 +107,19 @@ def _day_rows(wh: Root, view: str, day) -> list[tuple]:
     return [r for r in table_rows(wh, view, IGNORE) if str(day) in map(str, r)]
 
 
-def _killed_then_landed(base: Path, tmp_path: Path, day, kill: str) -> tuple[str, Path]:
+def _killed_then_landed(
+    base: Path, tmp_path: Path, day, kill: str, via: str = DAGSTER_CLI
+) -> tuple[str, Path]:
     work = tmp_path / "work"
     shutil.copytree(base, work)
     home = tmp_path / "home"
     if kill == "before-step":
         assert kill_once_started(work, home, day.isoformat()) == -signal.SIGKILL
     else:
-        killed = land(work, home, day.isoformat(), kill)
+        killed = land(work, home, day.isoformat(), kill, via)
         assert killed.returncode == -signal.SIGKILL, (kill, killed.stderr[-2000:])
     started = time.monotonic()
-    again = land(work, home, day.isoformat())
+    again = land(work, home, day.isoformat(), via=via)
     assert again.returncode == 0, again.stderr[-3000:]
     assert time.monotonic() - started < 120
     return again.stderr, work
@@ -120,15 +132,16 @@ def _check_equal_to_clean(work: Path, day, want: dict) -> None:
 
 
 KILLS = [
-    pytest.param("inbox-delete:1", id="between-commit-and-inbox-delete"),
-    pytest.param("op:90", id="inside-a-batch", marks=pytest.mark.long),
+    pytest.param("inbox-delete:1", DAGSTER_CLI, id="between-commit-and-inbox-delete"),
+    pytest.param("op:90", OPERATOR, id="operator-command-inside-a-batch"),
+    pytest.param("op:90", DAGSTER_CLI, id="inside-a-batch", marks=pytest.mark.long),
 ]
 
 
-@pytest.mark.parametrize("kill", KILLS)
-def test_a_landing_killed_in_its_step_does_not_block_the_next(clean, tmp_path, kill):
+@pytest.mark.parametrize(("kill", "via"), KILLS)
+def test_a_landing_killed_in_its_step_does_not_block_the_next(clean, tmp_path, kill, via):
     base, day, want = clean
-    console, work = _killed_then_landed(base, tmp_path, day, kill)
+    console, work = _killed_then_landed(base, tmp_path, day, kill, via)
     with dg.DagsterInstance.from_config(str(tmp_path / "home")) as instance:
         runs = instance.get_runs()
     dead, done = runs[1], runs[0]
