@@ -11,6 +11,7 @@ from assets.partitions import day_check, service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
 from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
 from storage import deliverable_files
+from transforms.retention_windows import DELIVERABLE_DAYS
 from transforms.service_day import parse_day, parse_instant
 
 NO_LATE = "no_late_uploads"
@@ -225,7 +226,7 @@ def expire_deliverables_op(
     deleted = deliverables.expire(_roots(storage), now)
     for path in deleted:
         context.log.info(f"deleted {path}")
-    by = f"{deliverables.KEEP_DAYS} days after publication, by {now.isoformat()}"
+    by = f"{DELIVERABLE_DAYS} days after publication, by {now.isoformat()}"
     summary = (
         f"deleted {plural(len(deleted), 'deliverable')} {by}"
         if deleted
