@@ -25,8 +25,8 @@ from typing import Any
 
 import dagster as dg
 
-from assets.op_jobs import SUMMARY
 from assets.retries import first_line
+from assets.run_summary import SUMMARY
 
 PARTITION_TAG = "dagster/partition"
 RANGE_TAGS = ("dagster/asset_partition_range_start", "dagster/asset_partition_range_end")
@@ -113,7 +113,7 @@ def materialized_text(event: dg.DagsterEvent) -> str:
 
 def output_text(event: dg.DagsterEvent) -> str | None:
     """`<what the run did> (<its counts>)` of an op's output that says it in its metadata
-    (`assets/op_jobs.summarised`: retention, compaction, expiry); None for other outputs."""
+    (`assets/run_summary.summarised`: retention, compaction, expiry); None for other outputs."""
     metadata = getattr(event.event_specific_data, "metadata", None) or {}
     summary = metadata.get(SUMMARY)
     if not isinstance(summary, dg.TextMetadataValue):

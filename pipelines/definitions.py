@@ -8,11 +8,8 @@ import dagster as dg
 
 from assets.dashboard import aggregates as dashboard
 from assets.delivery import publish as delivery
-from assets.housekeeping import compaction as raw_compaction
-from assets.housekeeping import diag_bundles as support
-from assets.housekeeping import retention
 from assets.landing import raw
-from pipelines import dashboard_jobs, jobs, notices, schedules, sensors
+from pipelines import jobs, notices, schedules, sensors
 from pipelines.automation import automation
 from pipelines.console import one_line_console
 from pipelines.executors import build_executor
@@ -34,25 +31,11 @@ def build_definitions() -> dg.Definitions:
             dashboard.dashboard_day,
             dashboard.asset_ledger_export,
         ],
-        jobs=[
-            jobs.land_uploads,
-            jobs.publish_daily,
-            delivery.spot_30_days,
-            delivery.spot_1_year,
-            delivery.expire_deliverables,
-            dashboard_jobs.build_dashboard,
-            dashboard_jobs.export_ledgers,
-            retention.retention_aggregates,
-            retention.retention_raw,
-            retention.retention_diag,
-            retention.retention_quarantine,
-            support.collect_diag_bundles,
-            raw_compaction.compact_raw,
-        ],
+        jobs=list(jobs.ALL_JOBS),
         schedules=[
             schedules.build_daily_publication_schedule(daily_publish_cron(), status.schedules),
             schedules.build_deliverable_retention_schedule(status.schedules),
-            *dashboard_jobs.build_schedules(status.schedules),
+            *schedules.build_night_schedules(status.schedules),
         ],
         sensors=[
             sensors.build_inbox_sensor(sensor_interval_seconds(), status.sensors),

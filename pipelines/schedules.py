@@ -1,6 +1,6 @@
-"""Schedules, all in Japan time: the daily publication (day D on D+2, 06:00) and deliverable
-retention; `tokyo_schedule` and `closed_day_schedule` build every schedule of the code
-location (see also pipelines/dashboard_jobs.py), each with the default status the Definitions
+"""Schedules, all in Japan time: the daily publication (day D on D+2, 06:00), deliverable
+retention, and the night's retention, raw compaction, dashboard build and ledger export;
+`tokyo_schedule` and `closed_day_schedule` build each, with the default status the Definitions
 pass them (pipelines/automation.py; Dagster's own default, stopped, when none is given)."""
 
 from __future__ import annotations
@@ -10,8 +10,17 @@ from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from assets.delivery.publish import expire_deliverables
-from pipelines.jobs import publish_daily
+from pipelines.jobs import (
+    build_dashboard,
+    compact_raw,
+    expire_deliverables,
+    export_ledgers,
+    publish_daily,
+    retention_aggregates,
+    retention_diag,
+    retention_quarantine,
+    retention_raw,
+)
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -93,3 +102,57 @@ def build_deliverable_retention_schedule(
         name="deliverable_retention_schedule",
         status=status,
     )
+
+
+def build_night_schedules(
+    status: dg.DefaultScheduleStatus = STOPPED,
+) -> list[dg.ScheduleDefinition]:
+    """The night's schedules, in the order they fire: retention, raw compaction, the
+    dashboard build of the day that just closed, the ledger export."""
+    return [
+        tokyo_schedule(
+            retention_aggregates,
+            "0 4 * * *",
+            "Deletes dashboard aggregates older than 90 days.",
+            status=status,
+        ),
+        tokyo_schedule(
+            retention_raw, "10 4 * * *", "Deletes raw partitions older than a year.", status=status
+        ),
+        tokyo_schedule(
+            retention_quarantine,
+            "20 4 * * *",
+            "Deletes quarantine partitions older than a year.",
+            status=status,
+        ),
+        tokyo_schedule(
+            retention_diag,
+            "15 * * * *",
+            "Deletes diagnostic bundles 72 hours after arrival (hourly).",
+            status=status,
+        ),
+        tokyo_schedule(
+            compact_raw,
+            "15 5 * * *",
+            "Merges the raw parts of the day that just closed (and late parts of the week "
+            "before), before its dashboard build at 05:30.",
+            status=status,
+        ),
+        closed_day_schedule(
+            "dashboard_schedule",
+            build_dashboard,
+            "30 5 * * *",
+            days_back=1,
+            run_key_prefix="dashboard",
+            description="Builds service day D's dashboard at 05:30 on D+1 (Japan time), once it "
+            "closed.",
+            status=status,
+        ),
+        tokyo_schedule(
+            export_ledgers,
+            "30 6 * * *",
+            "Exports the asset ledgers after the night's dashboard build.",
+            name="ledger_export_schedule",
+            status=status,
+        ),
+    ]

@@ -6,10 +6,10 @@ import dagster as dg
 
 from assets.delivery import build as deliverables
 from assets.delivery.build import Refusal, Roots
-from assets.op_jobs import op_job, plural, summarised
 from assets.partitions import day_check, service_day_partitions
 from assets.resources import Clock, Notifier, ServiceStorage
 from assets.retries import BUILD_RETRY, STORAGE_RETRY, fails_once_on_configuration_error
+from assets.run_summary import plural, summarised
 from storage import deliverable_files
 from transforms.retention_windows import DELIVERABLE_DAYS
 from transforms.service_day import parse_day, parse_instant
@@ -233,13 +233,3 @@ def expire_deliverables_op(
         else f"nothing to delete: no deliverable reached {by}"
     )
     return summarised(summary, {"deleted": len(deleted), "paths": dg.MetadataValue.json(deleted)})
-
-
-# Each job's op carries the job's own name (run config `ops: {spot_30_days: ...}`).
-spot_30_days = op_job(spot_30_days_op, "spot_30_days", "Log spot service, 30 days (all terminals).")
-spot_1_year = op_job(spot_1_year_op, "spot_1_year", "Log spot service, 1 year (one terminal).")
-expire_deliverables = op_job(
-    expire_deliverables_op,
-    "expire_deliverables",
-    "Delete deliverables 30 days after publication.",
-)

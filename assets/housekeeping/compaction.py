@@ -11,9 +11,9 @@ import datetime as dt
 
 import dagster as dg
 
-from assets.op_jobs import op_job, plural, summarised
 from assets.resources import Clock, ServiceStorage
 from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
+from assets.run_summary import plural, summarised
 from storage import compaction, warehouse
 from transforms.service_day import parse_day, service_day_of_instant
 
@@ -79,10 +79,3 @@ def _summary(done: list[compaction.Compacted], days: list[dt.date]) -> str:
         f"({plural(sum(c.rows for c in done), 'row')}) into {plural(folders, 'part')}, "
         f"{plural(merged_days, 'service day')} of {span}{after}"
     )
-
-
-compact_raw = op_job(
-    compact_raw_op,
-    "compact_raw",
-    "Merge each terminal-day's raw part files into one (last week's closed days).",
-)

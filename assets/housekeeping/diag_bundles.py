@@ -12,7 +12,6 @@ longer pending: the terminal's status stops reading `diagnosing` at the next das
 
 import dagster as dg
 
-from assets.op_jobs import op_job
 from assets.resources import ServiceStorage
 from assets.retries import STORAGE_RETRY
 from storage import diag_hand_over, warehouse
@@ -75,11 +74,3 @@ def collect_diag_bundles_op(
             "files": dg.MetadataValue.json(written),
         },
     )
-
-
-collect_diag_bundles = op_job(
-    collect_diag_bundles_op,
-    "collect_diag_bundles",
-    "Hand a contract's pending diagnostic bundles to support (decrypted) and "
-    "delete them from the service.",
-)

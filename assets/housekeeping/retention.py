@@ -14,9 +14,9 @@ import uuid
 
 import dagster as dg
 
-from assets.op_jobs import op_job, plural, summarised
 from assets.resources import Clock, ServiceStorage
 from assets.retries import STORAGE_RETRY, fails_once_on_configuration_error
+from assets.run_summary import plural, summarised
 from storage import aggregates, stored_partitions
 from storage.roots import Root
 from transforms import retention_windows
@@ -164,21 +164,3 @@ def retention_diag_op(
             "partitions": dg.MetadataValue.json(doomed),
         },
     )
-
-
-retention_aggregates = op_job(
-    retention_aggregates_op,
-    "retention_aggregates",
-    "Delete dashboard aggregates older than 90 days.",
-)
-retention_raw = op_job(
-    retention_raw_op, "retention_raw", "Delete raw partitions older than 365 days."
-)
-retention_diag = op_job(
-    retention_diag_op, "retention_diag", "Delete diagnostic bundles 72 hours after arrival."
-)
-retention_quarantine = op_job(
-    retention_quarantine_op,
-    "retention_quarantine",
-    "Delete quarantine partitions older than 365 days.",
-)

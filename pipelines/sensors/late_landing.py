@@ -9,8 +9,7 @@ from collections.abc import Iterable
 import dagster as dg
 
 from assets.resources import Clock, ServiceStorage
-from pipelines.dashboard_jobs import build_dashboard
-from pipelines.jobs import land_uploads, publish_daily
+from pipelines.jobs import build_dashboard, land_uploads, publish_daily
 from storage import sensor_reads
 from storage.contracts import Contract
 from storage.roots import Root

@@ -6,8 +6,9 @@ import re
 import dagster as dg
 import pytest
 
-from assets.op_jobs import op_job, summarised
+from assets.run_summary import summarised
 from pipelines.console import error_line, one_line_console
+from pipelines.jobs import op_job
 
 STAMP = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}"
 attempts: list[int] = []

@@ -12,21 +12,21 @@ from dagster._utils.schedules import cron_string_iterator
 
 from assets.dashboard import build as dashboard_build
 from assets.dashboard.aggregates import dashboard_day
-from assets.housekeeping.retention import (
+from pipelines.definitions import build_definitions
+from pipelines.jobs import (
     retention_aggregates,
     retention_diag,
     retention_quarantine,
     retention_raw,
 )
-from pipelines.dashboard_jobs import build_schedules
-from pipelines.definitions import build_definitions
+from pipelines.schedules import build_night_schedules
 from storage import aggregates, duck, layout, parquet
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DAY1, DAY2, DIAG_BUNDLE
 from tests.conftest import storage_for
 from tests.pipelines.conftest import resources
 
-NIGHT = {s.name: s for s in build_schedules()}
+NIGHT = {s.name: s for s in build_night_schedules()}
 
 
 def materialized(result, key):

@@ -116,9 +116,9 @@ def test_the_sensor_interval_comes_from_the_environment(monkeypatch):
 
 
 def test_every_step_that_touches_storage_has_a_retry_policy():
-    from assets.housekeeping.compaction import compact_raw
-    from assets.housekeeping.diag_bundles import collect_diag_bundles
-    from assets.housekeeping.retention import (
+    from pipelines.jobs import (
+        collect_diag_bundles,
+        compact_raw,
         retention_aggregates,
         retention_diag,
         retention_quarantine,

@@ -5,14 +5,10 @@ import datetime as dt
 import dagster as dg
 import pytest
 
-from assets.delivery.publish import (
-    daily_deliverable,
-    expire_deliverables,
-    spot_1_year,
-    spot_30_days,
-)
+from assets.delivery.publish import daily_deliverable
 from assets.resources import Clock, Notifier
 from pipelines.definitions import build_definitions
+from pipelines.jobs import expire_deliverables, spot_1_year, spot_30_days
 from pipelines.schedules import build_daily_publication_schedule
 from storage import duck
 from storage.roots import Root

@@ -10,10 +10,10 @@ from email import policy
 import dagster as dg
 
 from assets.delivery import build as deliverables
-from assets.delivery.publish import spot_30_days
 from assets.resources import Clock, Notifier
 from pipelines import notices, sensors
 from pipelines.definitions import build_definitions
+from pipelines.jobs import spot_30_days
 from storage.notices import OutboxSender
 from storage.roots import Root
 from tests.conftest import storage_for

@@ -6,7 +6,7 @@ import zipfile
 
 import pytest
 
-from assets.housekeeping.diag_bundles import collect_diag_bundles
+from pipelines.jobs import collect_diag_bundles
 from storage import blobs, layout, warehouse
 from storage.roots import Root
 from tests.assets.dashboard_fixture import DIAG_BUNDLE, T2

@@ -9,8 +9,8 @@ import posixpath
 import pytest
 
 from assets.delivery import build as dl
-from assets.housekeeping.compaction import compact_raw
 from assets.resources import Clock
+from pipelines.jobs import compact_raw
 from storage import compaction, layout, parquet, schemas, upload_bytes
 from storage.contracts import load_contracts
 from storage.notices import OutboxSender

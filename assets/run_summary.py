@@ -1,5 +1,5 @@
-"""Jobs of one op: the orders, retention, compaction and hand-over jobs, and what their runs
-report."""
+"""What the run of a one-op job (an order, retention, compaction, expiry) reports: a sentence
+saying what it did, then its counts."""
 
 import dagster as dg
 
@@ -7,12 +7,6 @@ import dagster as dg
 # partition folders ...", "nothing to delete ..."): the UI shows it with the output, the
 # one-line console (pipelines/console.py) prints it with the counts that follow it.
 SUMMARY = "summary"
-
-
-def op_job(op: dg.OpDefinition, name: str, description: str) -> dg.JobDefinition:
-    """A job running `op` once; its graph is named `<name>_graph`, as the UI has shown it."""
-    graph = dg.GraphDefinition(name=f"{name}_graph", node_defs=[op])
-    return graph.to_job(name=name, description=description)
 
 
 def summarised(summary: str, metadata: dict[str, object]) -> dg.Output:
