@@ -25,6 +25,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, TypeVar
 
+from transforms.file_types import file_type
+
 if TYPE_CHECKING:
     import fsspec
 
@@ -175,21 +177,7 @@ def _s3_filesystem() -> fsspec.AbstractFileSystem:
 # local read opens no link, anywhere in the path, even one put in place after the listing.
 # A folder's relative path ends with `/` (as an S3 folder marker's key does), on both roots.
 
-_FILE_TYPES = {
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFDIR: "a folder",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-}
 EMPTY_FOLDER = "an empty folder"  # also an S3 folder marker with nothing below it
-
-
-def file_type(mode: int) -> str:
-    """What a file of this `st_mode` is, in words ("a symbolic link", ...)."""
-    kind = stat.S_IFMT(mode)
-    return _FILE_TYPES.get(kind, f"of file type {kind:#o}")
 
 
 class NotAFile(OSError):

@@ -18,6 +18,7 @@ import struct
 import zipfile
 import zlib
 
+from transforms.file_types import file_type
 from transforms.names import UploadName
 from transforms.reasons import Quarantine
 
@@ -38,14 +39,6 @@ _MAX_EXTRACT_VERSION = 63  # as zipfile: a higher "version needed" is refused th
 # archive was made on Unix (`create_system` 3); MS-DOS attributes (the low byte) mark a folder.
 _UNIX = 3
 _DOS_DIRECTORY = 0x10
-_FILE_TYPES = {
-    stat.S_IFLNK: "a symbolic link",
-    stat.S_IFDIR: "a folder",
-    stat.S_IFCHR: "a character device",
-    stat.S_IFBLK: "a block device",
-    stat.S_IFIFO: "a FIFO",
-    stat.S_IFSOCK: "a socket",
-}
 
 
 class BadUpload(Exception):
@@ -189,9 +182,9 @@ def member_type(create_system: int, external_attr: int, member: str) -> str | No
     if member.endswith("/") or external_attr & _DOS_DIRECTORY:
         return "a folder"
     if create_system == _UNIX:
-        file_type = stat.S_IFMT(external_attr >> 16)
-        if file_type not in (0, stat.S_IFREG):
-            return _FILE_TYPES.get(file_type, f"of Unix file type {file_type:#o}")
+        mode = external_attr >> 16
+        if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+            return file_type(mode)
     return None
 
 

@@ -102,7 +102,7 @@ SYMLINK = (3, (0o120777 << 16))
         ((3, 0o060660 << 16), MEMBER, "a block device"),
         ((3, 0o010644 << 16), MEMBER, "a FIFO"),
         ((3, 0o140755 << 16), MEMBER, "a socket"),
-        ((3, 0o170644 << 16), MEMBER, "of Unix file type 0o170000"),
+        ((3, 0o170644 << 16), MEMBER, "of file type 0o170000"),
     ],
     ids=lambda v: v if isinstance(v, str) else None,
 )
