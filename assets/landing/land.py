@@ -22,6 +22,7 @@ from assets.landing.work import (
     Share,
     ShareResult,
     Workers,
+    gc_paused,
     land_share,
     restrict,
     split_shares,
@@ -141,7 +142,8 @@ def land_day(
         # refused in any run, as dayless files are.
         days = landable_days(now(), first_service_day())
         with Workers(limits.workers if parallel else 1) as workers:
-            mine = _paths_of_run(listing, not_files, contracts, day, days)
+            with gc_paused():  # an entry per inbox file, no cycle
+                mine = _paths_of_run(listing, not_files, contracts, day, days)
             report.files_seen = len(mine)
             pipeline = _TwoDeep(
                 workers,
@@ -153,13 +155,15 @@ def land_day(
             )
             for paths in _batches(mine, listing, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
-                batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
-                triaged = pipeline.push(batch, day, now())
+                with gc_paused():  # see gc_paused: thousands of objects per batch, no cycle
+                    batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
+                    triaged = pipeline.push(batch, day, now())
+                    if triaged is not None:
+                        _commit_and_report(inbox, wh, day, triaged, report, progress)
+            with gc_paused():
+                triaged = pipeline.drain()
                 if triaged is not None:
                     _commit_and_report(inbox, wh, day, triaged, report, progress)
-            triaged = pipeline.drain()
-            if triaged is not None:
-                _commit_and_report(inbox, wh, day, triaged, report, progress)
         return report
 
 
