@@ -38,15 +38,19 @@ class DayInputs:
     pending_diag_bundles: list[str] = field(default_factory=list)  # file names
 
 
-def day_inputs(wh: Root, support_id: str, day: dt.date) -> DayInputs:
+def day_inputs(
+    wh: Root, support_id: str, day: dt.date, *, owners: dict[str, str] | None = None
+) -> DayInputs:
     """Find the files a build of (support_id, day) reads. Only this contract's partitions are
     listed, which is what keeps every aggregate inside its tenant.
 
     History, for the terminal status: a terminal that uploaded on the day brings its previous
     upload day (its last seq, its last AGENT state); a silent one brings its last upload day
     and the one before, which is what that day's own status was built from, so a silent
-    terminal keeps the state it last reported."""
-    history = history_days(wh, support_id, day)
+    terminal keeps the state it last reported. `owners` (tmid -> support_id) is the
+    warehouse's terminal owners, if the caller read them already (once for every contract of
+    a build: the listing covers every terminal of the warehouse)."""
+    history = history_days(wh, support_id, day, owners=owners)
     history_uploads = _history_parts(wh, "uploads", support_id, history)
     history_records = _history_parts(wh, "records", support_id, history)
     bundles = [posixpath.basename(r) for r in wh.list_files(layout.diag_folder(support_id))]
@@ -79,23 +83,31 @@ def read_day_uploads(wh: Root, inputs: DayInputs, columns: list[str]) -> pa.Tabl
     return pa.concat_tables(tables)
 
 
-def history_days(wh: Root, support_id: str, day: dt.date) -> dict[str, list[dt.date]]:
+def history_days(
+    wh: Root, support_id: str, day: dt.date, *, owners: dict[str, str] | None = None
+) -> dict[str, list[dt.date]]:
     """tmid -> the earlier days whose uploads a build of `day` reads for its terminal status:
     the previous upload day of a terminal that uploaded on `day`, the last two of a silent one."""
     active = {
         f.removeprefix("tmid=") for f in wh.list_dirs(layout.raw_day("uploads", support_id, day))
     }
-    earlier = previous_upload_days(wh, support_id, day)
+    earlier = previous_upload_days(wh, support_id, day, owners=owners)
     return {t: days[:1] if t in active else days[:2] for t, days in earlier.items()}
 
 
 def previous_upload_days(
-    wh: Root, support_id: str, day: dt.date, depth: int = 2
+    wh: Root,
+    support_id: str,
+    day: dt.date,
+    depth: int = 2,
+    *,
+    owners: dict[str, str] | None = None,
 ) -> dict[str, list[dt.date]]:
     """For each terminal the contract owns: its last `depth` service days before `day`
     (within the raw store's year) that hold its uploads, latest first. Found from folder
     names alone, walking back one day at a time until every terminal has them."""
-    owned = {t for t, s in warehouse.terminal_owners(wh).items() if s == support_id}
+    owners = warehouse.terminal_owners(wh) if owners is None else owners
+    owned = {t for t, s in owners.items() if s == support_id}
     earliest = day - dt.timedelta(days=RETAINED_DAYS)  # a terminal's history: the year
     days = [d for d in upload_bytes.raw_days(wh, support_id) if earliest <= d < day]
     found: dict[str, list[dt.date]] = {}
