@@ -149,8 +149,8 @@ def land_day(
                 workers,
                 inbox,
                 limits,
-                listing,
-                LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh)),
+                sizes=listing,
+                context=LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh)),
                 landed_before=warehouse.landed_by_terminal(wh, day),
             )
             for paths in _batches(mine, listing, limits):
@@ -287,9 +287,9 @@ class _TwoDeep:
         workers: Workers,
         inbox: Root,
         limits: LandingLimits,
+        *,
         sizes: dict[str, int],
         context: LandingContext,
-        *,
         landed_before: dict[tuple[str, str], dict[str, str]],
     ) -> None:
         self._workers = workers
