@@ -14,11 +14,13 @@ import warnings
 
 import dagster as dg
 
-from assets.first_day import FIRST_SERVICE_DAY, FIRST_SERVICE_DAY_SETTING, first_service_day
+# The first service day lives apart, so that the landing reads it without importing Dagster;
+# it is re-exported here for the sensors and jobs that import it with the partitions.
+from assets.first_day import FIRST_SERVICE_DAY as FIRST_SERVICE_DAY
+from assets.first_day import FIRST_SERVICE_DAY_SETTING as FIRST_SERVICE_DAY_SETTING
+from assets.first_day import first_service_day as first_service_day
 from transforms import service_day
 from transforms.service_day import parse_instant
-
-__all__ = ["FIRST_SERVICE_DAY", "FIRST_SERVICE_DAY_SETTING", "first_service_day"]
 
 
 def build_service_day_partitions(
