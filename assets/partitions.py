@@ -14,10 +14,13 @@ import warnings
 
 import dagster as dg
 
+# The first service day lives apart, so that the landing reads it without importing Dagster;
+# it is re-exported here for the sensors and jobs that import it with the partitions.
+from assets.first_day import FIRST_SERVICE_DAY as FIRST_SERVICE_DAY
+from assets.first_day import FIRST_SERVICE_DAY_SETTING as FIRST_SERVICE_DAY_SETTING
+from assets.first_day import first_service_day as first_service_day
 from transforms import service_day
 from transforms.service_day import parse_instant
-
-FIRST_SERVICE_DAY_SETTING = "IT360_FIRST_SERVICE_DAY"
 
 
 def build_service_day_partitions(
@@ -66,10 +69,7 @@ def pinned_service_day(pinned_now: str | None) -> dt.date | None:
 # import (and the sensors import them), and one object must be shared by all of them, so the
 # settings cannot wait for `build_definitions()` (trade-off in docs/decisions.md). With the
 # clock pinned (a replay, the demo), the partitions end at its day: the UI lists the days the
-# pipeline has lived, not the real calendar up to today.
-FIRST_SERVICE_DAY = service_day.first_service_day(
-    os.environ.get(FIRST_SERVICE_DAY_SETTING)
-).isoformat()
+# pipeline has lived, not the real calendar up to today. (The first day: assets/first_day.py.)
 service_day_partitions = build_service_day_partitions(
     dt.date.fromisoformat(FIRST_SERVICE_DAY), pinned_service_day(os.environ.get("IT360_NOW"))
 )
@@ -85,8 +85,3 @@ def day_check(name: str, asset: str, description: str) -> dg.AssetCheckSpec:
         return dg.AssetCheckSpec(
             name, asset=asset, description=description, partitions_def=service_day_partitions
         )
-
-
-def first_service_day() -> dt.date:
-    """The first service day the partitions start at: landing quarantines earlier uploads."""
-    return dt.date.fromisoformat(FIRST_SERVICE_DAY)

@@ -89,28 +89,42 @@ def not_a_file(entry: InboxEntry, what: str) -> QuarantineItem:
     """An inbox entry found not to be a regular file ("a symbolic link", ...) when it was to
     be read: quarantined by name with an empty content, nothing of it read."""
     return QuarantineItem(
-        entry.path,
-        entry.support_id,
-        entry.service_day,
-        Quarantine.NOT_A_FILE,
-        not_a_file_detail(what),
-        b"",
-        0,
-        None,
+        path=entry.path,
+        support_id=entry.support_id,
+        service_day=entry.service_day,
+        reason=Quarantine.NOT_A_FILE,
+        detail=not_a_file_detail(what),
+        data=b"",
+        size=0,
+        sha256=None,
     )
 
 
 def quarantined_fate(item: QuarantineItem) -> Fate:
     """The landing log's line of a quarantined inbox file."""
     return Fate(
-        item.path,
-        item.support_id,
-        item.service_day,
-        None,
-        "quarantined",
-        item.reason.value,
-        item.sha256,
-        item.size,
+        path=item.path,
+        support_id=item.support_id,
+        service_day=item.service_day,
+        upload_key=None,
+        outcome="quarantined",
+        reason=item.reason.value,
+        sha256=item.sha256,
+        size=item.size,
+    )
+
+
+def diag_fate(entry: InboxEntry, size: int) -> Fate:
+    """The landing log's line of a diagnostic bundle (stored as it is, never opened)."""
+    return Fate(
+        path=entry.path,
+        support_id=entry.support_id,
+        service_day=entry.service_day,
+        upload_key=entry.name.key,
+        outcome="diag",
+        reason=None,
+        sha256=None,
+        size=size,
     )
 
 

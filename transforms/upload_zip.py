@@ -22,6 +22,17 @@ from transforms.file_types import file_type
 from transforms.names import UploadName
 from transforms.reasons import Quarantine
 
+# The plain case's inflate and CRC: zlib-ng when installed (a dependency; about half the CPU of
+# the stdlib zlib on a landing's members, docs/performance.md), the stdlib zlib otherwise. Both
+# implement zlib's format and checks, and the plain case only ever takes a member that inflates
+# exactly to its declared size with its CRC: anything else goes to the `zipfile` path (stdlib),
+# which gives the reason, so the outcome is the same with either (tests/transforms/
+# test_inflate_libraries.py).
+try:
+    from zlib_ng import zlib_ng as _fast_zlib
+except ImportError:  # pragma: no cover - zlib-ng is a dependency
+    _fast_zlib = zlib
+
 MAX_LOG_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 1000
 _CHUNK = 1024 * 1024
@@ -137,14 +148,14 @@ def _inflate_exact(stream: bytes, method: int, usize: int, crc: int) -> bytes | 
     if method == zipfile.ZIP_STORED:
         out = stream
     else:
-        inflater = zlib.decompressobj(-15)
+        inflater = _fast_zlib.decompressobj(-15)
         try:
             out = inflater.decompress(stream, usize + 1)  # bounded by the declared size
-        except zlib.error:
+        except _fast_zlib.error:
             return None
         if not inflater.eof or inflater.unused_data or inflater.unconsumed_tail:
             return None
-    if len(out) != usize or zlib.crc32(out) != crc:
+    if len(out) != usize or _fast_zlib.crc32(out) != crc:
         return None
     return out
 

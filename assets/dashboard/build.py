@@ -101,7 +101,7 @@ def build_contract_day(
     build_id = build_id or new_build_id(dt.datetime.now(dt.UTC), uuid.uuid4().hex[:8])
     result = ContractDay(sid, day, build_id)
     org_info, result.org_problem = load_org_info(contract)
-    inputs = dashboard_inputs.day_inputs(wh, sid, day)
+    inputs = dashboard_inputs.day_inputs(wh, sid, day, owners=owners)
     params = {"support_id": sid, "day": day, "build_id": build_id}
     tables: dict[str, pa.Table] = {}
     with dashboard_inputs.open_day(wh, inputs, org_info) as con:

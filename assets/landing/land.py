@@ -16,16 +16,17 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from assets.first_day import first_service_day
 from assets.landing.work import (
     PART_TABLES,
     Share,
     ShareResult,
     Workers,
+    gc_paused,
     land_share,
     restrict,
     split_shares,
 )
-from assets.partitions import first_service_day
 from storage import journal, landing_batch, layout, locks, schemas, warehouse
 from storage.roots import Root
 from transforms.inbox import InboxEntry, Kind, classify
@@ -33,6 +34,7 @@ from transforms.landing import (
     Fate,
     LandingContext,
     QuarantineItem,
+    diag_fate,
     not_a_file,
     quarantined_fate,
     sha256_hex,
@@ -140,31 +142,28 @@ def land_day(
         # refused in any run, as dayless files are.
         days = landable_days(now(), first_service_day())
         with Workers(limits.workers if parallel else 1) as workers:
-            mine = _paths_of_run(listing, not_files, contracts, day, days)
+            with gc_paused():  # an entry per inbox file, no cycle
+                mine = _paths_of_run(listing, not_files, contracts, day, days)
             report.files_seen = len(mine)
-            context = LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh))
-            landed_before = warehouse.landed_by_terminal(wh, day)
-            loaded: set[tuple[str, str]] = set()
-            in_flight: _Started | None = None  # handed to the workers, outcome not known yet
+            pipeline = _TwoDeep(
+                workers,
+                inbox,
+                limits,
+                sizes=listing,
+                context=LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh)),
+                landed_before=warehouse.landed_by_terminal(wh, day),
+            )
             for paths in _batches(mine, listing, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
-                batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
-                at = now()
-                _load_landed(landed_before, batch, context, loaded)
-                started = _start_triage(
-                    workers, limits, inbox, day, batch, listing, context, at, in_flight
-                )
-                if in_flight is not None:
-                    triaged = _finish_triage(inbox, in_flight, listing)
-                    context.owners.update(triaged.new_owners)
-                    context.landed_sha.update(triaged.landed_sha)
-                    _forget_passed_terminals(context, loaded, batch)
-                    _submit_waiting(workers, inbox, started, context)
+                with gc_paused():  # see gc_paused: thousands of objects per batch, no cycle
+                    batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
+                    triaged = pipeline.push(batch, day, now())
+                    if triaged is not None:
+                        _commit_and_report(inbox, wh, day, triaged, report, progress)
+            with gc_paused():
+                triaged = pipeline.drain()
+                if triaged is not None:
                     _commit_and_report(inbox, wh, day, triaged, report, progress)
-                in_flight = started
-            if in_flight is not None:
-                triaged = _finish_triage(inbox, in_flight, listing)
-                _commit_and_report(inbox, wh, day, triaged, report, progress)
         return report
 
 
@@ -256,66 +255,99 @@ def _load_landed(
 
 
 @dataclass
-class _Started:
-    """A batch whose uploads are being triaged by the workers."""
+class _InFlight:
+    """A batch with the workers, its outcome not known yet. Each share is either handed to a
+    worker or held back: a share with a TMID of the batch before needs that batch's outcome
+    (the TMID's owner, its landed keys) and is handed over once it is known."""
 
     entries: list[InboxEntry]
     batch_id: str
     at: dt.datetime
     shares: list[list[InboxEntry]]
-    running: list[Future | None]  # per share; None: waits for the batch before (see below)
+    handed: dict[int, Future] = field(default_factory=dict)  # share index -> its triage
+    held_back: list[int] = field(default_factory=list)  # share indexes
+
+    def results(self) -> list[ShareResult]:
+        """Every share's result, in share order (waits for them)."""
+        return [self.handed[i].result() for i in range(len(self.shares))]
 
 
-def _start_triage(
-    workers: Workers,
-    limits: LandingLimits,
-    inbox: Root,
-    day: dt.date,
-    batch: list[InboxEntry],
-    sizes: dict[str, int],
-    context: LandingContext,
-    at: dt.datetime,
-    before: _Started | None,
-) -> _Started:
-    """Hand the batch's shares to the workers; those with a TMID of `before` (the batch still
-    being triaged) need its outcome (the TMID's owner, its landed keys) and wait for
-    `_submit_waiting`. With paths in sorted order, that is about one share per batch."""
-    batch_id = batch_id_of(day, batch, at)
-    uploads = [e for e in batch if e.kind is Kind.UPLOAD and sizes[e.path] <= MAX_ZIP_BYTES]
-    count = max(workers.count, -(-len(uploads) // limits.share_files))
-    busy = {e.name.tmid for e in before.entries if e.kind is Kind.UPLOAD} if before else set()
-    started = _Started(batch, batch_id, at, split_shares(uploads, sizes, count), [])
-    for share in started.shares:
-        waits = any(e.name.tmid in busy for e in share)
-        started.running.append(None if waits else _submit(workers, inbox, started, share, context))
-    return started
+class _TwoDeep:
+    """Batches pipelined two deep through the workers, so they never stand idle.
+
+    `push(batch)` hands the new batch's shares to the workers at once, holding back those with
+    a TMID of the batch still in flight, then waits for that batch, learns its outcome, hands
+    over the held-back shares, and returns it triaged: the caller commits it while the workers
+    triage the new one. `drain()` returns the last batch. With paths in sorted order, about
+    one share per batch is held back.
+    """
+
+    def __init__(
+        self,
+        workers: Workers,
+        inbox: Root,
+        limits: LandingLimits,
+        *,
+        sizes: dict[str, int],
+        context: LandingContext,
+        landed_before: dict[tuple[str, str], dict[str, str]],
+    ) -> None:
+        self._workers = workers
+        self._inbox = inbox
+        self._limits = limits
+        self._sizes = sizes
+        self._context = context  # what the triage of the next shares must know
+        self._landed_before = landed_before  # keys of earlier runs, per terminal not loaded yet
+        self._loaded: set[tuple[str, str]] = set()
+        self._in_flight: _InFlight | None = None
+
+    def push(self, batch: list[InboxEntry], day: dt.date, at: dt.datetime) -> TriagedBatch | None:
+        """Start `batch`; the batch started before it, triaged (None for the first)."""
+        _load_landed(self._landed_before, batch, self._context, self._loaded)
+        started = self._start(batch, day, at)
+        before, self._in_flight = self._in_flight, started
+        if before is None:
+            return None
+        triaged = _finish_triage(self._inbox, before, self._sizes)
+        self._context.owners.update(triaged.new_owners)
+        self._context.landed_sha.update(triaged.landed_sha)
+        _forget_passed_terminals(self._context, self._loaded, batch)
+        for i in started.held_back:
+            started.handed[i] = self._submit(started, started.shares[i])
+        started.held_back = []
+        return triaged
+
+    def drain(self) -> TriagedBatch | None:
+        """The last batch started, triaged (None if none was)."""
+        last, self._in_flight = self._in_flight, None
+        return None if last is None else _finish_triage(self._inbox, last, self._sizes)
+
+    def _start(self, batch: list[InboxEntry], day: dt.date, at: dt.datetime) -> _InFlight:
+        sizes, before = self._sizes, self._in_flight
+        uploads = [e for e in batch if e.kind is Kind.UPLOAD and sizes[e.path] <= MAX_ZIP_BYTES]
+        count = max(self._workers.count, -(-len(uploads) // self._limits.share_files))
+        busy = {e.name.tmid for e in before.entries if e.kind is Kind.UPLOAD} if before else set()
+        started = _InFlight(
+            batch, batch_id_of(day, batch, at), at, split_shares(uploads, sizes, count)
+        )
+        for i, share in enumerate(started.shares):
+            if any(e.name.tmid in busy for e in share):
+                started.held_back.append(i)
+            else:
+                started.handed[i] = self._submit(started, share)
+        return started
+
+    def _submit(self, started: _InFlight, share: list[InboxEntry]) -> Future:
+        restricted = restrict(self._context, share)
+        return self._workers.submit(
+            land_share,
+            Share(self._inbox.uri, share, restricted, started.at, started.batch_id),
+        )
 
 
-def _submit_waiting(
-    workers: Workers, inbox: Root, started: _Started, context: LandingContext
-) -> None:
-    """Hand over the shares that waited for the outcome of the batch before."""
-    for i, share in enumerate(started.shares):
-        if started.running[i] is None:
-            started.running[i] = _submit(workers, inbox, started, share, context)
-
-
-def _submit(
-    workers: Workers,
-    inbox: Root,
-    started: _Started,
-    share: list[InboxEntry],
-    context: LandingContext,
-) -> Future:
-    restricted = restrict(context, share)
-    return workers.submit(
-        land_share, Share(inbox.uri, share, restricted, started.at, started.batch_id)
-    )
-
-
-def _finish_triage(inbox: Root, started: _Started, sizes: dict[str, int]) -> TriagedBatch:
+def _finish_triage(inbox: Root, started: _InFlight, sizes: dict[str, int]) -> TriagedBatch:
     """Wait for the shares, then add the files settled without opening them."""
-    results: list[ShareResult] = [share.result() for share in started.running]
+    results = started.results()
     batch = started.entries
     order = {e.path: (e.name.sent15, e.support_id, e.path) for e in batch if e.name}
     triaged = TriagedBatch(
@@ -358,44 +390,33 @@ def _settle_unopened(
         triaged.fates.append(quarantined_fate(item))
     for entry in too_large:
         item = QuarantineItem(
-            entry.path,
-            entry.support_id,
-            entry.service_day,
-            Quarantine.TOO_LARGE,
-            f"{sizes[entry.path]} bytes",
-            None,
-            sizes[entry.path],
-            None,
+            path=entry.path,
+            support_id=entry.support_id,
+            service_day=entry.service_day,
+            reason=Quarantine.TOO_LARGE,
+            detail=f"{sizes[entry.path]} bytes",
+            data=None,
+            size=sizes[entry.path],
+            sha256=None,
         )
         triaged.quarantined.append(item)
         triaged.fates.append(quarantined_fate(item))
     for entry in batch:
         if entry.kind is Kind.DIAG:
-            triaged.fates.append(
-                Fate(
-                    entry.path,
-                    entry.support_id,
-                    entry.service_day,
-                    entry.name.key,
-                    "diag",
-                    None,
-                    None,
-                    sizes[entry.path],
-                )
-            )
+            triaged.fates.append(diag_fate(entry, sizes[entry.path]))
 
 
 def _refused(entry: InboxEntry, data: bytes) -> QuarantineItem:
     unread = entry.reason is Quarantine.NOT_A_FILE  # by name: no content, no checksum
     return QuarantineItem(
-        entry.path,
-        entry.support_id,
-        entry.service_day,
-        entry.reason,
-        entry.detail,
-        data,
-        len(data),
-        None if unread else sha256_hex(data),
+        path=entry.path,
+        support_id=entry.support_id,
+        service_day=entry.service_day,
+        reason=entry.reason,
+        detail=entry.detail,
+        data=data,
+        size=len(data),
+        sha256=None if unread else sha256_hex(data),
     )
 
 

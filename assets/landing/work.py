@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -97,6 +98,11 @@ def restrict(context: LandingContext, entries: list[InboxEntry]) -> LandingConte
 
 def land_share(share: Share) -> ShareResult:
     """Triage one share and encode its parts of the raw tables (writes nothing)."""
+    with gc_paused():
+        return _land_share(share)
+
+
+def _land_share(share: Share) -> ShareResult:
     data, not_files = Root(share.inbox_uri).read_files([e.path for e in share.entries])
     files = [InboxFile(e, data[e.path]) for e in share.entries if e.path in data]
     del data
@@ -186,6 +192,24 @@ class Workers:
 
 
 @contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: a share (or a batch's commit) makes tens of
+    thousands of small objects, so the collector would run hundreds of times and walk them
+    (and every imported module's objects) each time, for no cycle to find: the rows, fates
+    and parts are plain containers freed by their reference counts, and an exception caught
+    in the triage is dropped with its name at the end of its `except`. What it would have
+    found is bounded by the share or batch and collected as usual once the collector is back
+    on. Nested or concurrent uses leave it on at the end if it was on at the start."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+@contextlib.contextmanager
 def _environment(**values: str) -> Iterator[None]:
     saved = {name: os.environ.get(name) for name in values}
     os.environ.update(values)
@@ -206,6 +230,9 @@ def _ready() -> None:
     from transforms import records
 
     records.warm_up()
+    # Whatever exists now (the imported modules) lives as long as the worker: the collector
+    # need not walk it again at every collection.
+    gc.freeze()
 
 
 def _exit_with_parent() -> None:

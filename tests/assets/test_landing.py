@@ -210,12 +210,12 @@ def test_a_new_upload_for_a_landed_day_adds_files_without_rewriting_the_day(samp
 def test_an_upload_of_a_day_no_run_can_land_is_quarantined_by_any_run(
     tmp_path, monkeypatch, first_service_day
 ):
-    from assets import partitions
+    from assets import first_day
     from samples import logs
     from transforms.reasons import Quarantine
 
     # Before the first service day no partition exists, whatever the landing floor was.
-    monkeypatch.setattr(partitions, "FIRST_SERVICE_DAY", first_service_day)
+    monkeypatch.setattr(first_day, "FIRST_SERVICE_DAY", first_service_day)
 
     tmid = "0123ABCD-4567-89EF-ABCD-0123456789AB"
     inbox, wh = Root(str(tmp_path / "inbox")), Root(str(tmp_path / "warehouse"))
