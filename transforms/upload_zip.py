@@ -46,9 +46,10 @@ _LOCAL_FORM = struct.Struct("<4s2B4HL2L2H")
 # Flag bits the plain case may carry: deflate options (1, 2), data descriptor (3), UTF-8 (11).
 _PLAIN_FLAGS = 0x0002 | 0x0004 | 0x0008 | 0x0800
 _MAX_EXTRACT_VERSION = 63  # as zipfile: a higher "version needed" is refused there
-# A member's file type: the high 16 bits of its external attributes hold a Unix mode when the
-# archive was made on Unix (`create_system` 3); MS-DOS attributes (the low byte) mark a folder.
-_UNIX = 3
+# A member's file type: the high 16 bits of its external attributes hold a Unix mode. They are
+# read whatever system the archive says made it: Info-ZIP's unzip makes a link from them for
+# several made-by systems besides Unix (3), e.g. 2, 5, 16 and 30. MS-DOS attributes (the low
+# byte) mark a folder.
 _DOS_DIRECTORY = 0x10
 
 
@@ -100,7 +101,7 @@ def _plain_member(data: bytes, name: UploadName) -> bytes | None:
     (
         sig,
         _made_by,
-        made_os,
+        _made_os,
         needed,
         _needed_os,
         flags,
@@ -130,7 +131,7 @@ def _plain_member(data: bytes, name: UploadName) -> bytes | None:
         or usize > MAX_LOG_BYTES
         or usize > MAX_RATIO * max(csize, 1)
         or header_at != 0
-        or member_type(made_os, external, name.member_name) is not None
+        or member_type(external, name.member_name) is not None
     ):
         return None
     sig, *_, local_name_len, local_extra_len = _LOCAL_FORM.unpack_from(data, 0)
@@ -168,7 +169,7 @@ def _the_member(infos: list[zipfile.ZipInfo], name: UploadName) -> zipfile.ZipIn
         raise BadUpload(Quarantine.SEVERAL_MEMBERS, f"{len(infos)} members: {names}")
     info = infos[0]
     member = info.orig_filename
-    kind = member_type(info.create_system, info.external_attr, member)
+    kind = member_type(info.external_attr, member)
     if kind is not None:
         raise BadUpload(
             Quarantine.MEMBER_NOT_A_FILE, f"member {member!r} is {kind}, not a regular file"
@@ -186,16 +187,15 @@ def _the_member(infos: list[zipfile.ZipInfo], name: UploadName) -> zipfile.ZipIn
     return info
 
 
-def member_type(create_system: int, external_attr: int, member: str) -> str | None:
+def member_type(external_attr: int, member: str) -> str | None:
     """What a ZIP member is when it is not a regular file ("a symbolic link", ...), from
     its name and external attributes; None for a regular file. A Unix mode without a file
-    type (0, as many writers leave it) counts as a regular file."""
+    type (0, as Windows writers and many others leave it) counts as a regular file."""
     if member.endswith("/") or external_attr & _DOS_DIRECTORY:
         return "a folder"
-    if create_system == _UNIX:
-        mode = external_attr >> 16
-        if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
-            return file_type(mode)
+    mode = external_attr >> 16
+    if stat.S_IFMT(mode) not in (0, stat.S_IFREG):
+        return file_type(mode)
     return None
 
 

@@ -118,7 +118,9 @@ def not_regular_member_attributes(draw) -> tuple[int, int]:
     """(create_system, external_attr) of a member that is not a regular file."""
     permissions = draw(st.integers(0, 0o7777))
     low = draw(st.integers(0, 0xFFFF))
-    unix = (_UNIX, (draw(st.sampled_from(NOT_REGULAR_TYPES)) | permissions) << 16 | low)
+    # Info-ZIP's unzip makes a link from the Unix mode for these made-by systems, not Unix alone
+    made_by = draw(st.sampled_from([_UNIX, _DOS, 2, 5, 11, 16, 19, 30]))
+    unix = (made_by, (draw(st.sampled_from(NOT_REGULAR_TYPES)) | permissions) << 16 | low)
     folder_bit = (draw(st.sampled_from([_UNIX, _DOS, 11])), draw(st.integers(0, 0xFFFF)) | 0x10)
     return draw(st.sampled_from([unix, folder_bit]))
 
