@@ -325,7 +325,8 @@ expired as (
         [getvariable('warehouse') || '/expirations/support_id=_empty/part-empty.parquet']
         || list_transform(
             getvariable('every_partition'),
-            lambda s: getvariable('warehouse') || '/expirations/support_id=' || s || '/*.parquet'
+            lambda s: getvariable('warehouse') || '/expirations/support_id='
+                || partition_support_id(s) || '/*.parquet'
         ),
         hive_partitioning = true,
         allow_empty = true,
@@ -371,11 +372,19 @@ left join late_per_publication using (publication_id);
 -- DuckDB plans two scans, each listing the folder at its own moment, and a build landing
 -- between the two listings would hide the day.
 -- From Python, storage.aggregates.read_aggregate reads one contract's days the same way.
+-- One of the aggregates' names, the folder `agg_in` reads (storage/layout.py AGGREGATES;
+-- tests/storage/test_views_layout.py holds the two lists together); anything else is refused.
+create or replace macro aggregate_name(name) as
+    case
+        when cast(name as varchar) in ('terminal_activity', 'user_activity', 'event_types', 'risk_operations', 'off_hours', 'applications', 'web_domains', 'usb_devices', 'terminal_status', 'inventory') then cast(name as varchar)
+        else error('not an aggregate: ' || coalesce(cast(name as varchar), 'null'))
+    end;
+
 create or replace macro agg_in(name, support_ids, days) as table
 select *
 from warehouse_partitions(
-    '/agg/' || name || '/support_id=_empty/day=1970-01-01/part-empty.parquet',
-    partition_files('/agg/' || name, support_ids, days, '/*.parquet')
+    '/agg/' || aggregate_name(name) || '/support_id=_empty/day=1970-01-01/part-empty.parquet',
+    partition_files('/agg/' || aggregate_name(name), support_ids, days, '/*.parquet')
 )
 qualify dense_rank() over (partition by support_id, day order by build_id desc) = 1;
 

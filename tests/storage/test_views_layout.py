@@ -26,7 +26,7 @@ def test_every_anchor_the_views_bind_is_the_one_the_layout_writes():
     spelled = set(re.findall(r"'(/[^']*part-empty\.parquet)'", views_sql()))
     written = {
         "/" + layout.empty_anchor("records").replace("/records/", "/{raw_table}/"),
-        "/" + layout.agg_anchor("x").replace("/x/", "/{name}/"),
+        "/" + layout.agg_anchor("x").replace("/x/", "/{aggregate_name(name)}/"),
         *(
             "/" + layout.empty_anchor(table)
             for table in (
@@ -74,3 +74,13 @@ def test_the_folders_the_macros_name_are_the_layouts_folders(connection):
     (template,) = re.findall(r"'(/landing_log/day=\{partition_day\(d\)\}[^']*)'", views_sql())
     pattern = template.replace("{partition_day(d)}", DAY.isoformat())
     assert fnmatch.fnmatchcase("/" + layout.landing_log_part(DAY, "b1"), pattern)
+
+
+def test_the_aggregates_agg_in_reads_are_the_layouts_and_no_other_name_is_read(connection):
+    (listed,) = re.findall(r"in \(('terminal_activity'[^)]*)\)", duck.sql_text("views.sql"))
+    assert tuple(n.strip(" '") for n in listed.split(",")) == layout.AGGREGATES
+    for name in ("../..", "../../*", "*", "terminal_activity/..", ""):
+        with pytest.raises(Exception, match="not an aggregate"):
+            connection.duckdb.execute(
+                "select count(*) from agg_in(?, ['S0001'], ['2024-03-18'])", [name]
+            ).fetchall()
