@@ -231,12 +231,27 @@ def _expired(lease: dict) -> bool:
 
 
 def holder_is_gone(holder: dict) -> bool:
-    """True only when the holder is certainly a process of this machine that has ended."""
+    """True only when the holder is certainly a process of this machine that has ended: no
+    process has its pid, or one that started at another time does (the pid was reused)."""
     me = this_process()
     same_machine = all(holder.get(k) and holder.get(k) == me[k] for k in ("boot_id", "pid_ns"))
     if not same_machine or not isinstance(holder.get("pid"), int):
         return False
-    return _process_start(holder["pid"]) != holder.get("pid_start")
+    if not _pid_exists(holder["pid"]):
+        return True
+    # A process of another user may hide its /proc entry (hidepid): unreadable is not gone.
+    started = _process_start(holder["pid"])
+    return bool(started) and started != holder.get("pid_start")
+
+
+def _pid_exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # signal 0: nothing is sent, only whether the pid exists
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, as another user's process
+    return True
 
 
 def _refused(exc: BaseException) -> bool:

@@ -42,7 +42,10 @@ def name_worker(context: dg.AssetExecutionContext) -> None:
     """Tag this run with its worker, so a later landing can tell when it died."""
     worker = run_worker()
     if worker is not None:
-        context.instance.add_run_tags(context.run.run_id, {WORKER_TAG: json.dumps(worker)})
+        # The run's own id with it: Dagster copies a run's tags to its retries and
+        # re-executions, which must not be taken for the dead parent until they tag themselves.
+        named = {**worker, "run_id": context.run.run_id}
+        context.instance.add_run_tags(context.run.run_id, {WORKER_TAG: json.dumps(named)})
 
 
 def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
@@ -72,11 +75,15 @@ def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
 
 
 def _worker_of(run: dg.DagsterRun) -> dict | None:
+    """The worker this run named for itself; None when it named none, or when the tag was
+    inherited from the run it retries or re-executes."""
     try:
         worker = json.loads(run.tags.get(WORKER_TAG) or "null")
     except ValueError:
         return None
-    return worker if isinstance(worker, dict) else None
+    if not isinstance(worker, dict) or worker.get("run_id") != run.run_id:
+        return None
+    return worker
 
 
 def untold(told: dict[str, str], log: Callable[[str], None]) -> Callable[[str], None]:
