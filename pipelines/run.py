@@ -24,7 +24,6 @@ configured engine (`IT360_EXECUTOR`) is used as it is.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -36,6 +35,7 @@ import yaml
 
 from assets.retries import first_line
 from pipelines.console import LEVELS
+from transforms.service_day import parse_day
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples"
@@ -93,7 +93,7 @@ def checked_day(job: dg.JobDefinition, day: str | None) -> str | None:
     if day is None:
         raise Refused(f"{job.name} runs one service day: give --day YYYY-MM-DD, {valid}")
     try:
-        dt.date.fromisoformat(day)
+        parse_day(day)  # strict: fromisoformat would also take 20240318 or 2024-W12-1
     except ValueError:
         raise Refused(f"--day {day!r} is not a day YYYY-MM-DD ({valid})") from None
     if day not in keys:

@@ -44,9 +44,10 @@ def test_a_day_is_needed_known_and_inside_the_partitions(repo):
     assert refusal(operator.checked_day, land, "1999-12-31") == (
         f"--day 1999-12-31 is outside the service-day partitions: {span}"
     )
-    assert refusal(operator.checked_day, land, "18.3.2024") == (
-        f"--day '18.3.2024' is not a day YYYY-MM-DD ({span})"
-    )
+    for not_a_day in ("18.3.2024", keys[0].replace("-", ""), "2024-W12-1"):
+        assert refusal(operator.checked_day, land, not_a_day) == (
+            f"--day {not_a_day!r} is not a day YYYY-MM-DD ({span})"
+        )
     assert operator.checked_day(expire, None) is None
     assert refusal(operator.checked_day, expire, keys[0]) == (
         "expire_deliverables runs no service day: run it without --day"
