@@ -159,9 +159,10 @@ def run_config_for(job: dg.JobDefinition, files: Sequence[str], log_level: str) 
     """The run config of the files, over the one-line console and, with Dagster's default
     executor, the in-process step (see the module doc)."""
     defaults: dict[str, Any] = {"loggers": {"console": {"config": {"log_level": log_level}}}}
-    if job.executor_def.name == DEFAULT_EXECUTOR:
-        defaults = merged(defaults, IN_PROCESS)
     given = load_run_config(files)
+    # A run config that chooses its own execution keeps it (merging would give two choices).
+    if job.executor_def.name == DEFAULT_EXECUTOR and "execution" not in given:
+        defaults = merged(defaults, IN_PROCESS)
     if "loggers" in given:  # the run config names its own loggers: they replace the console
         defaults.pop("loggers")
     run_config = merged(defaults, given)
