@@ -58,7 +58,11 @@ def run_statement(con: Any, statement: str, output: Output, out: IO[str]) -> boo
             _write_csv(result, out)
         else:
             _write_table(result, output.rows, out)
-    except (duckdb.Error, ValueError) as exc:
+    except KeyboardInterrupt:  # Ctrl-C stops the statement, not the session
+        out.flush()
+        print("interrupted", file=sys.stderr)
+        return False
+    except Exception as exc:  # an analyst's error (SQL, a refused argument) is one line
         out.flush()
         print(error_line(exc), file=sys.stderr)
         return False
