@@ -30,7 +30,9 @@ import dagster as dg
 # the refusing executor). The refusing executor runs no step, so it retries none.
 from dagster._core.execution.retries import RetryMode
 
+from assets.landing.dead_runs import name_run_worker
 from assets.retries import configuration_failure
+from storage import locks
 
 CHOICES = ("multiprocess", "celery", "k8s")
 
@@ -106,6 +108,9 @@ class SelectionGuard(dg.Executor):
         if selects_nothing(plan_context.dagster_run):
             plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
             raise configuration_failure(NOTHING_SELECTED)
+        # This is the run worker: named now, a kill at any later moment is found by the next
+        # landing or inbox sensor tick (assets/landing/dead_runs.py).
+        name_run_worker(plan_context.instance, plan_context.run_id, locks.this_process())
         return self.inner.execute(plan_context, execution_plan)
 
 

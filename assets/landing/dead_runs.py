@@ -1,16 +1,20 @@
-"""Landing runs killed outright (SIGKILL, OOM, a lost host) are marked failed by the next one.
+"""Runs killed outright (SIGKILL, OOM, a lost host, a reboot) are marked failed by the next
+landing and by the inbox sensor's next tick.
 
-A run killed that way never reports its end: the instance shows it STARTED for ever (and under
-the daemon's run queue it keeps one of `max_concurrent_runs`). Dagster's run monitoring cannot
-tell for the default run launcher or a CLI run, and no daemon watches a CLI run at all. So each
-landing step names its run worker in a run tag (host, boot, PID namespace, process and its
-start time), and each landing first marks failed every STARTED run whose named worker is
-certainly gone: a process of this same machine that no longer runs (`storage.locks`, the rule
-that frees a dead holder's S3 lease). A run on another host, or a worker this step cannot name
-(Celery, Kubernetes), is left to Dagster's run monitoring.
+A run killed that way never reports its end: the instance shows it STARTED for ever, and under
+the daemon's run queue it keeps one of `max_concurrent_runs` (with all of them kept, no queued
+run, landings included, would start again). Dagster's run monitoring cannot tell for the
+default run launcher or a CLI run, and no daemon watches a CLI run at all. So each run names
+its run worker in a run tag (host, boot, PID namespace, process and its start time, and the
+run's own id): the one-host executor as the run starts (`pipelines/executors.py`), and each
+landing step again (for runs of another executor that run the step in their own process). A
+STARTED run is marked failed when its named worker is certainly gone: a process of this same
+machine that no longer runs (`storage.locks`, the rule that frees a dead holder's S3 lease),
+or a process of this host name from before the machine's last boot. A run on another host, or
+a worker nobody could name (Celery, Kubernetes), is left to Dagster's run monitoring.
 
 Nothing else depends on it: the warehouse lock and the journal already make the next landing
-safe. This only keeps the instance truthful.
+safe. This keeps the instance truthful and the run queue free.
 """
 
 from __future__ import annotations
@@ -42,21 +46,25 @@ def name_worker(context: dg.AssetExecutionContext) -> None:
     """Tag this run with its worker, so a later landing can tell when it died."""
     worker = run_worker()
     if worker is not None:
-        # The run's own id with it: Dagster copies a run's tags to its retries and
-        # re-executions, which must not be taken for the dead parent until they tag themselves.
-        named = {**worker, "run_id": context.run.run_id}
-        context.instance.add_run_tags(context.run.run_id, {WORKER_TAG: json.dumps(named)})
+        name_run_worker(context.instance, context.run.run_id, worker)
 
 
-def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
-    """Mark failed every STARTED run whose named worker is a dead process of this machine;
-    {run id: one line saying so}, for the step's log."""
-    instance = context.instance
+def name_run_worker(instance: dg.DagsterInstance, run_id: str, worker: dict) -> None:
+    """Tag run `run_id` with `worker` (`storage.locks.this_process`)."""
+    # The run's own id with it: Dagster copies a run's tags to its retries and re-executions,
+    # which must not be taken for the dead parent until they tag themselves.
+    named = {**worker, "run_id": run_id}
+    instance.add_run_tags(run_id, {WORKER_TAG: json.dumps(named)})
+
+
+def fail_dead_runs(instance: dg.DagsterInstance, current_run_id: str = "") -> dict[str, str]:
+    """Mark failed every STARTED run (but `current_run_id`) whose named worker is certainly
+    gone; {run id: one line saying so}, for the caller's log."""
     told = {}
     started = dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])
     for run in instance.get_runs(filters=started, limit=200):
         worker = _worker_of(run)
-        if run.run_id == context.run.run_id or worker is None or not locks.holder_is_gone(worker):
+        if run.run_id == current_run_id or worker is None or not _is_gone(instance, run, worker):
             continue
         what = run.tags.get("dagster/partition") or run.job_name
         line = (
@@ -72,6 +80,32 @@ def fail_dead_runs(context: dg.AssetExecutionContext) -> dict[str, str]:
             instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
         told[run.run_id] = line
     return told
+
+
+def _is_gone(instance: dg.DagsterInstance, run: dg.DagsterRun, worker: dict) -> bool:
+    if locks.holder_is_gone(worker):
+        return True
+    # A reboot ends every process: a worker of this host name and another boot, whose run
+    # started before this boot, is gone (its boot id differs, so `holder_is_gone` cannot say).
+    me = locks.this_process()
+    if worker.get("host") != me["host"] or worker.get("boot_id") in ("", me["boot_id"]):
+        return False
+    record = instance.get_run_record_by_id(run.run_id)
+    started = record.start_time if record is not None else None
+    booted = _boot_time()
+    return started is not None and booted is not None and started < booted
+
+
+def _boot_time() -> float | None:
+    """When this machine booted (seconds since the epoch), from /proc/stat."""
+    try:
+        with open("/proc/stat", encoding="ascii") as stat:
+            for line in stat:
+                if line.startswith("btime "):
+                    return float(line.split()[1])
+    except OSError:
+        return None
+    return None
 
 
 def _worker_of(run: dg.DagsterRun) -> dict | None:

@@ -44,7 +44,7 @@ def raw_uploads(context: dg.AssetExecutionContext, storage: ServiceStorage) -> d
     contracts = storage.contract_ids()
     wh = storage.warehouse_root()
     name_worker(context)
-    told = fail_dead_runs(context)
+    told = fail_dead_runs(context.instance, context.run.run_id)
     for line in told.values():
         context.log.warning(line)
     report = land_day(

@@ -5,6 +5,7 @@ import json
 
 import dagster as dg
 
+from assets.landing.dead_runs import fail_dead_runs
 from assets.partitions import first_service_day, service_day_partitions
 from assets.resources import ServiceStorage
 from pipelines.jobs import land_uploads
@@ -24,6 +25,10 @@ def build_inbox_sensor(
         description="Requests a landing run for every service day that has new inbox files.",
     )
     def inbox_sensor(context: dg.SensorEvaluationContext, storage: ServiceStorage):
+        # Runs killed outright keep run-queue places for ever; freed here, so the landings
+        # this tick asks for can start (assets/landing/dead_runs.py).
+        for line in fail_dead_runs(context.instance).values():
+            context.log.warning(line)
         cursor = json.loads(context.cursor) if context.cursor else {}
         # As the landing lists it: regular files with their sizes, and (size 0) entries that
         # are not one, which a landing run settles too.

@@ -11,9 +11,15 @@ from tests.conftest import storage_for
 
 
 def evaluate(sensor, storage, cursor=None):
-    with dg.build_sensor_context(
-        cursor=cursor, resources={"storage": storage}, definitions=build_definitions()
-    ) as context:
+    with (
+        dg.instance_for_test() as instance,
+        dg.build_sensor_context(
+            cursor=cursor,
+            resources={"storage": storage},
+            definitions=build_definitions(),
+            instance=instance,
+        ) as context,
+    ):
         result = sensor.evaluate_tick(context)
         return result, context.cursor
 
