@@ -56,10 +56,15 @@ class RefusingExecutor(dg.Executor):
         return RetryMode.DISABLED
 
     def execute(self, plan_context, execution_plan):
-        # A run that fails outside a step is one Dagster's run retries would launch again. (A
-        # re-execution of this run from the UI inherits the tag: it is not retried either.)
-        plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
-        raise configuration_failure(self.error)
+        refuse_run(plan_context, self.error)
+
+
+def refuse_run(plan_context, error: ValueError) -> None:
+    """Fail the run before any step, in one line, and keep Dagster from retrying it: a run
+    that fails outside a step is one its run retries would launch again. (A re-execution of
+    the run from the UI inherits the tag: it is not retried either.)"""
+    plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
+    raise configuration_failure(error)
 
 
 def refusing_executor(error: ValueError) -> dg.ExecutorDefinition:
@@ -106,8 +111,7 @@ class SelectionGuard(dg.Executor):
 
     def execute(self, plan_context, execution_plan):
         if selects_nothing(plan_context.dagster_run):
-            plan_context.instance.add_run_tags(plan_context.run_id, {"dagster/max_retries": "0"})
-            raise configuration_failure(NOTHING_SELECTED)
+            refuse_run(plan_context, NOTHING_SELECTED)
         # This is the run worker: named now, a kill at any later moment is found by the next
         # landing or inbox sensor tick (assets/landing/dead_runs.py).
         name_run_worker(plan_context.instance, plan_context.run_id, locks.this_process())

@@ -43,9 +43,6 @@ SQL_DIR = Path(__file__).resolve().parent.parent / "sql"
 # A closed range longer than this is resolved from the day folders that exist instead of
 # being spelled out day by day (ten years: a year's retention with room to spare).
 _MAX_SPELLED_DAYS = 3660
-# What `partition_tmid` in sql/views.sql lets into a folder name; a pinned value outside it
-# reads every terminal's folder and the query's own `where` decides (no rows, not an error).
-_TMID_FOLDER = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]*")
 _EXPLAIN = re.compile(r"\s*explain(\s+analyze)?\s+", re.IGNORECASE)
 
 
@@ -248,11 +245,9 @@ def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
         return None
     if not view.by_contract:
         return f"{ref.view}_in({_sql_list(days)})"
-    if (
-        ref.limit.tmids is not None
-        and TMID in view.columns.values()
-        and all(_TMID_FOLDER.fullmatch(t) for t in ref.limit.tmids)
-    ):
+    # The pinned TMIDs are folder values only (transforms/partition_limits.py drops any other,
+    # which matches no row), as `partition_tmid` in sql/views.sql requires.
+    if ref.limit.tmids is not None and TMID in view.columns.values():
         tmids = _sql_list(sorted(ref.limit.tmids))
         return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)}, tmids := {tmids})"
     return f"{ref.view}_in({_sql_list(support_ids)}, {_sql_list(days)})"

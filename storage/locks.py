@@ -135,17 +135,14 @@ class _FileLock:
                 self._record_holder(notify)
                 return
             if time.monotonic() >= deadline:
+                holder = _holder_of(fd)
                 os.close(fd)
                 raise LockTimeout(
-                    f"lock {self.name!r} ({self.path}) is held by "
-                    f"{describe_holder(_read_record(fd)) or 'another run'}; gave up after "
+                    f"lock {self.name!r} ({self.path}) is held by {holder}; gave up after "
                     f"waiting {wait:g} s. Run again once that run has finished."
                 )
             if not told:
-                notify(
-                    f"waiting for lock {self.name!r} ({self.path}), held by "
-                    f"{describe_holder(_read_record(fd)) or 'another run'}"
-                )
+                notify(f"waiting for lock {self.name!r} ({self.path}), held by {_holder_of(fd)}")
                 told = True
             time.sleep(pause)
 
@@ -177,6 +174,10 @@ def _read_record(fd: int) -> dict:
     except (OSError, ValueError):
         return {}
     return record if isinstance(record, dict) else {}
+
+
+def _holder_of(fd: int) -> str:
+    return describe_holder(_read_record(fd)) or "another run"
 
 
 def describe_holder(record: dict) -> str:
@@ -359,12 +360,11 @@ class _Lease:
                 )
                 self._start_renewing()
                 return
-            holder = lease.get("holder") or {}
             if time.monotonic() >= deadline:
                 expires = time.gmtime(float(lease.get("expires_at") or 0))
                 raise LockTimeout(
-                    f"lock {self.name!r} ({self.url}) is held by {lease.get('purpose') or 'a run'}"
-                    f" on {holder.get('host')} (pid {holder.get('pid')}), its lease running to "
+                    f"lock {self.name!r} ({self.url}) is held by {describe_holder(lease)}, "
+                    "its lease running to "
                     f"{time.strftime('%Y-%m-%dT%H:%M:%SZ', expires)} unless renewed; gave up "
                     f"after waiting {wait:g} s. Run again once that run has finished."
                 )

@@ -195,6 +195,11 @@ class Listing:
     sizes: dict[str, int]  # regular file -> its size in bytes
     not_files: dict[str, str]  # anything else (never followed) -> what it is, in words
 
+    def every_entry(self) -> dict[str, int]:
+        """Every entry -> its size; one that is not a regular file counts as a file of no
+        bytes (it is settled by name, never opened)."""
+        return self.sizes | dict.fromkeys(self.not_files, 0)
+
 
 class Root:
     """One storage root; every path argument is relative to it, with `/` separators."""

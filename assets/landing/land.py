@@ -131,10 +131,8 @@ def land_day(
         warehouse.ensure_schema_anchors(wh)
         report = LandingReport(day=day, recovered=journal.recover(wh, inbox))
         entries = inbox.list_entries()
-        # An entry that is not a regular file (a link, a FIFO, an empty folder...) is settled
-        # by name, never opened: it counts as a file of no bytes.
-        not_files = entries.not_files
-        listing = entries.sizes | dict.fromkeys(not_files, 0)
+        not_files = entries.not_files  # a link, a FIFO, an empty folder...: settled by name
+        listing = entries.every_entry()
         # Decided on the whole inbox, before classifying it, so that the workers' start-up
         # overlaps the classification (an inbox this full is almost always one day's uploads).
         parallel = len(listing) >= limits.parallel_from_files

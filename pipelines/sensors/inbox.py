@@ -30,10 +30,10 @@ def build_inbox_sensor(
         for line in fail_dead_runs(context.instance).values():
             context.log.warning(line)
         cursor = json.loads(context.cursor) if context.cursor else {}
-        # As the landing lists it: regular files with their sizes, and (size 0) entries that
-        # are not one, which a landing run settles too.
+        # As the landing lists it: entries that are not regular files are settled by a landing
+        # run too.
         entries = storage.inbox_root().list_entries()
-        listing = entries.sizes | dict.fromkeys(entries.not_files, 0)
+        listing = entries.every_entry()
         # Real time, not the clock resource: landing decides days by real time too.
         pending = pending_days(
             listing,
