@@ -69,7 +69,7 @@ def fail_dead_runs(instance: dg.DagsterInstance, current_run_id: str = "") -> di
         what = run.tags.get("dagster/partition") or run.job_name
         line = (
             f"run {run.run_id} ({what}) was killed (its worker, pid {worker.get('pid')} on "
-            f"{worker.get('host')}, is gone): marked it failed; this landing recovers its "
+            f"{worker.get('host')}, is gone): marked it failed; the next landing recovers its "
             "unfinished work"
         )
         latest = instance.get_run_by_id(run.run_id)
