@@ -125,7 +125,14 @@ def ui(sample_template, tmp_path_factory) -> Iterator[UI]:
         yield ui
     finally:
         server.stop(signal.SIGTERM, timeout=30)
+        # stop() ends with SIGKILL to the session's stragglers, which the kernel takes a moment
+        # to tear down (their /proc entry still reads as alive): a process still there after
+        # that moment outlived dagster dev's stop.
         left = _our_processes(home)
+        deadline = time.monotonic() + 10
+        while left and time.monotonic() < deadline:
+            time.sleep(0.2)
+            left = _our_processes(home)
         for pid in left:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
