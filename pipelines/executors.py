@@ -3,7 +3,8 @@
 `IT360_EXECUTOR` is read when the Definitions are built (with the rest of the environment):
 
 - unset or `multiprocess`: Dagster's default (`multi_or_in_process_executor`), steps in
-  child processes of the run worker;
+  child processes of the run worker, but a plan of exactly one step in the run worker itself
+  (a child would import and load the code location a second time for that one step);
 - `celery`: `dagster_celery.celery_executor`, steps on Celery workers (`deploy/celery.yaml`);
 - `k8s`: `dagster_k8s.k8s_job_executor`, one Kubernetes Job per step;
 - anything else: the code location still loads (sensors, schedules and the UI stay up), and
@@ -30,9 +31,13 @@ import dagster as dg
 # the refusing executor). The refusing executor runs no step, so it retries none.
 from dagster._core.execution.retries import RetryMode
 
-from assets.landing.dead_runs import name_run_worker
+# Dagster's in-process executor, which Dagster exports only as a definition (whose run config
+# would have to be built and processed again); an upgrade may move it
+# (tests/pipelines/test_executors.py runs it).
+from dagster._core.executor.in_process import InProcessExecutor
+
+from assets.landing.dead_runs import name_this_run_worker
 from assets.retries import configuration_failure
-from storage import locks
 
 CHOICES = ("multiprocess", "celery", "k8s")
 
@@ -93,10 +98,12 @@ def selects_nothing(run: dg.DagsterRun) -> bool:
 
 
 class SelectionGuard(dg.Executor):
-    """Dagster's own executor of the run, behind a check that the run selects something."""
+    """Dagster's own executor of the run, behind a check that the run selects something; a
+    plan of exactly one step goes to `one_step` (the run worker itself) when given."""
 
-    def __init__(self, inner: dg.Executor) -> None:
+    def __init__(self, inner: dg.Executor, one_step: dg.Executor | None = None) -> None:
         self.inner = inner
+        self.one_step = one_step
 
     @property
     def retries(self) -> RetryMode:
@@ -114,20 +121,40 @@ class SelectionGuard(dg.Executor):
             refuse_run(plan_context, NOTHING_SELECTED)
         # This is the run worker: named now, a kill at any later moment is found by the next
         # landing or inbox sensor tick (assets/landing/dead_runs.py).
-        name_run_worker(plan_context.instance, plan_context.run_id, locks.this_process())
-        return self.inner.execute(plan_context, execution_plan)
+        name_this_run_worker(plan_context.instance, plan_context.run_id)
+        engine = self.inner
+        if self.one_step is not None and len(execution_plan.step_keys_to_execute) == 1:
+            engine = self.one_step
+        return engine.execute(plan_context, execution_plan)
 
 
-def guarded(executor_def: dg.ExecutorDefinition) -> dg.ExecutorDefinition:
-    """`executor_def` (same name, run config and requirements) refusing a run that selects
-    nothing."""
-    create = executor_def.executor_creation_fn
+def in_process_twin(executor: dg.Executor) -> InProcessExecutor:
+    """An in-process executor retrying and ordering steps as `executor` does."""
+    return InProcessExecutor(
+        retries=executor.retries, step_dependency_config=executor.step_dependency_config
+    )
+
+
+def guarded_executor(init_context: dg.InitExecutorContext) -> SelectionGuard:
+    """Dagster's default executor of the run's config, guarded; in multiprocess mode (the
+    default), a plan of one step runs in the run worker: a step process would spend more
+    CPU importing and loading the code location (about 1.7 CPU s) than a no-op landing's
+    step itself, and one step has nothing to run beside it (docs/decisions.md)."""
+    inner = dg.multi_or_in_process_executor.executor_creation_fn(init_context)
+    multiprocess = "multiprocess" in init_context.executor_config
+    return SelectionGuard(inner, in_process_twin(inner) if multiprocess else None)
+
+
+def guarded_default() -> dg.ExecutorDefinition:
+    """Dagster's default executor (same name, run config and requirements) refusing a run
+    that selects nothing, and running a one-step plan in the run worker."""
+    default = dg.multi_or_in_process_executor
     return dg.ExecutorDefinition(
-        name=executor_def.name,
-        config_schema=executor_def.config_schema,
-        requirements=executor_def.get_requirements,
-        executor_creation_fn=lambda init_context: SelectionGuard(create(init_context)),
-        description=executor_def.description,
+        name=default.name,
+        config_schema=default.config_schema,
+        requirements=default.get_requirements,
+        executor_creation_fn=guarded_executor,
+        description=default.description,
     )
 
 
@@ -139,7 +166,7 @@ def build_executor() -> dg.ExecutorDefinition | None:
     except ValueError as error:
         return refusing_executor(error)
     if choice == "multiprocess":
-        return guarded(dg.multi_or_in_process_executor)
+        return guarded_default()
     if choice == "celery":
         from dagster_celery import celery_executor
 

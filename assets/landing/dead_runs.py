@@ -31,22 +31,37 @@ from storage import locks
 WORKER_TAG = "it360/run_worker"
 # Run engines whose step runs in the run worker or in its direct child.
 _LOCAL_ENGINES = ("", "multiprocess")
+# The runs whose run worker is this process, as the one-host executor said when it started
+# them: their steps may run here too (a one-step plan), or in a child process.
+_RUNS_OF_THIS_WORKER: set[str] = set()
 
 
-def run_worker() -> dict[str, object] | None:
-    """The process that runs this step's run: the parent of a step process (Dagster's
-    multiprocess executor), or this process (in-process execution); None on another engine."""
+def run_worker(run_id: str = "") -> dict[str, object] | None:
+    """The process that runs this step's run `run_id`: this process when the executor runs
+    the run here (its one-step plans, and in-process execution), else the parent of a step
+    process (Dagster's multiprocess executor), or this process when it has no parent of
+    `multiprocessing`; None on another engine. (A run worker that the code server started is
+    itself the server's child: its in-process step must not name the server.)"""
     if (os.environ.get("IT360_EXECUTOR") or "").strip().lower() not in _LOCAL_ENGINES:
         return None
     parent = multiprocessing.parent_process()
-    return locks.this_process(parent.pid if parent is not None else None)
+    if run_id in _RUNS_OF_THIS_WORKER or parent is None:
+        return locks.this_process()
+    return locks.this_process(parent.pid)
 
 
 def name_worker(context: dg.AssetExecutionContext) -> None:
     """Tag this run with its worker, so a later landing can tell when it died."""
-    worker = run_worker()
+    worker = run_worker(context.run.run_id)
     if worker is not None:
         name_run_worker(context.instance, context.run.run_id, worker)
+
+
+def name_this_run_worker(instance: dg.DagsterInstance, run_id: str) -> None:
+    """Tag run `run_id` with this process as its worker, and remember it for the run's steps
+    that run in this process."""
+    _RUNS_OF_THIS_WORKER.add(run_id)
+    name_run_worker(instance, run_id, locks.this_process())
 
 
 def name_run_worker(instance: dg.DagsterInstance, run_id: str, worker: dict) -> None:
