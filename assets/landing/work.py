@@ -19,7 +19,9 @@ import gc
 import multiprocessing
 import multiprocessing.connection
 import os
+import sys
 import threading
+import types
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -166,7 +168,7 @@ class Workers:
             )
             # A spawned process starts with this environment, and Polars reads its thread
             # count once, at import; the pool starts every process on these first submits.
-            with _environment(POLARS_MAX_THREADS="1"):
+            with _environment(POLARS_MAX_THREADS="1"), _main_module_hidden():
                 for _ in range(self.count):
                     self._pool.submit(_ready)
 
@@ -221,6 +223,24 @@ def _environment(**values: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _main_module_hidden() -> Iterator[None]:
+    """Processes spawned inside start without running this process's main module again.
+    `spawn` runs it in each child (as `__mp_main__`, for functions defined there), and a
+    landing's main module is a command: `dagster` (its whole CLI), `python -m pipelines.run`
+    or Dagster's run worker, each importing Dagster, 0.5-0.9 CPU s per worker for nothing
+    (docs/performance.md, issue 23). The workers run only this module's functions. The pool
+    starts its processes within its first submits (`Workers`), which is when this is held;
+    no thread of a run reads `__main__` in those milliseconds."""
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def _ready() -> None:
