@@ -12,6 +12,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from transforms.inbox import InboxEntry, not_a_file_detail
 from transforms.log_header import SplitLog, split_log
 from transforms.reasons import Quarantine
@@ -43,18 +45,69 @@ class QuarantineItem:
     sha256: str | None
 
 
-@dataclass(frozen=True)
-class Fate:
-    """One inbox file's outcome, for the landing log."""
+# The landing log's columns that differ per file (see `storage/schemas.py`, LANDING_LOG).
+FATES = pa.schema(
+    [
+        ("path", pa.string()),
+        ("support_id", pa.string()),
+        ("service_day", pa.date32()),
+        ("upload_key", pa.string()),
+        ("outcome", pa.string()),
+        ("reason", pa.string()),
+        ("sha256", pa.string()),
+        ("size", pa.int64()),
+    ]
+)
 
-    path: str
-    support_id: str | None
-    service_day: dt.date | None
-    upload_key: str | None
-    outcome: str  # landed | duplicate | quarantined | diag
-    reason: str | None
-    sha256: str | None
-    size: int
+
+class Fates:
+    """Inbox files' outcomes, for the landing log: landed | duplicate | quarantined | diag.
+
+    Kept as one tuple per file and handed on as an Arrow table (`table()`), not as an object
+    per file: a batch has thousands of files, and an object each costs more to make, to send
+    from a worker process and to turn into the log's columns than the log's write itself."""
+
+    def __init__(self) -> None:
+        self._rows: list[tuple] = []
+
+    def add(
+        self,
+        path: str,
+        support_id: str | None,
+        service_day: dt.date | None,
+        upload_key: str | None,
+        outcome: str,
+        reason: str | None,
+        sha256: str | None,
+        size: int,
+    ) -> None:
+        self._rows.append(
+            (path, support_id, service_day, upload_key, outcome, reason, sha256, size)
+        )
+
+    def add_quarantined(self, item: QuarantineItem) -> None:
+        """A quarantined inbox file."""
+        self.add(
+            item.path,
+            item.support_id,
+            item.service_day,
+            None,
+            "quarantined",
+            item.reason.value,
+            item.sha256,
+            item.size,
+        )
+
+    def add_diag(self, entry: InboxEntry, size: int) -> None:
+        """A diagnostic bundle (stored as it is, never opened)."""
+        name = entry.name.key
+        self.add(entry.path, entry.support_id, entry.service_day, name, "diag", None, None, size)
+
+    def table(self) -> pa.Table:
+        """The outcomes so far, in the order they were added (`FATES` columns)."""
+        columns = list(zip(*self._rows, strict=True)) or [()] * len(FATES)
+        arrays = [pa.array(c, f.type) for c, f in zip(columns, FATES, strict=True)]
+        return pa.Table.from_arrays(arrays, schema=FATES)
 
 
 @dataclass
@@ -69,7 +122,7 @@ class BatchResult:
     records: pl.DataFrame
     rejects: pl.DataFrame
     quarantined: list[QuarantineItem] = field(default_factory=list)
-    fates: list[Fate] = field(default_factory=list)
+    fates: pa.Table = field(default_factory=lambda: Fates().table())  # `FATES` rows
     new_owners: dict[str, str] = field(default_factory=dict)
 
 
@@ -100,34 +153,6 @@ def not_a_file(entry: InboxEntry, what: str) -> QuarantineItem:
     )
 
 
-def quarantined_fate(item: QuarantineItem) -> Fate:
-    """The landing log's line of a quarantined inbox file."""
-    return Fate(
-        path=item.path,
-        support_id=item.support_id,
-        service_day=item.service_day,
-        upload_key=None,
-        outcome="quarantined",
-        reason=item.reason.value,
-        sha256=item.sha256,
-        size=item.size,
-    )
-
-
-def diag_fate(entry: InboxEntry, size: int) -> Fate:
-    """The landing log's line of a diagnostic bundle (stored as it is, never opened)."""
-    return Fate(
-        path=entry.path,
-        support_id=entry.support_id,
-        service_day=entry.service_day,
-        upload_key=entry.name.key,
-        outcome="diag",
-        reason=None,
-        sha256=None,
-        size=size,
-    )
-
-
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -142,7 +167,7 @@ def triage_batch(
     new_owners: dict[str, str] = {}
     landings: list[_Landing] = []
     quarantined: list[QuarantineItem] = []
-    fates: list[Fate] = []
+    fates = Fates()
     for file in ordered:
         entry, name = file.entry, file.entry.name
         sha = sha256_hex(file.data)
@@ -156,7 +181,7 @@ def triage_batch(
                 )
             prior = landed_sha.get(name.key)
             if prior == sha:
-                fates.append(_fate(file, sha, "duplicate", None))
+                _add_fate(fates, file, sha, "duplicate", None)
                 continue
             if prior is not None:
                 raise BadUpload(
@@ -166,16 +191,16 @@ def triage_batch(
             landing = _open(file, sha)
         except BadUpload as bad:
             quarantined.append(_quarantine(file, sha, bad))
-            fates.append(_fate(file, sha, "quarantined", bad.reason.value))
+            _add_fate(fates, file, sha, "quarantined", bad.reason.value)
             continue
         landed_sha[name.key] = sha
         if name.tmid not in owners:
             owners[name.tmid] = entry.support_id
             new_owners[name.tmid] = entry.support_id
         landings.append(landing)
-        fates.append(_fate(file, sha, "landed", None))
+        _add_fate(fates, file, sha, "landed", None)
     uploads, records, rejects = _rows(landings, landed_at)
-    return BatchResult(uploads, records, rejects, quarantined, fates, new_owners)
+    return BatchResult(uploads, records, rejects, quarantined, fates.table(), new_owners)
 
 
 def _open(file: InboxFile, sha: str) -> _Landing:
@@ -287,15 +312,15 @@ def _quarantine(file: InboxFile, sha: str, bad: BadUpload) -> QuarantineItem:
     )
 
 
-def _fate(file: InboxFile, sha: str, outcome: str, reason: str | None) -> Fate:
+def _add_fate(fates: Fates, file: InboxFile, sha: str, outcome: str, reason: str | None) -> None:
     entry = file.entry
-    return Fate(
-        path=entry.path,
-        support_id=entry.support_id,
-        service_day=entry.service_day,
-        upload_key=entry.name.key if entry.name else None,
-        outcome=outcome,
-        reason=reason,
-        sha256=sha,
-        size=len(file.data),
+    fates.add(
+        entry.path,
+        entry.support_id,
+        entry.service_day,
+        entry.name.key if entry.name else None,
+        outcome,
+        reason,
+        sha,
+        len(file.data),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from transforms.service_day import JST, service_day_of_japan_time
 
@@ -14,9 +14,12 @@ TMID_RE = re.compile(TMID_PATTERN)
 UPLOAD_NAME_RE = re.compile(rf"({TMID_PATTERN})_([0-9]{{15}})-([0-9A-Za-z]{{32}})\.zip")
 
 
-@dataclass(frozen=True, order=True)
-class UploadName:
-    """The parts of a valid upload file name; `key` is the name without `.zip`."""
+class UploadName(NamedTuple):
+    """The parts of a valid upload file name; `key` is the name without `.zip`.
+
+    A named tuple (immutable, ordered by its fields), not a dataclass: a landing makes one
+    per inbox path, twice, and sends them to its workers; a frozen dataclass costs about
+    three times as much to make."""
 
     tmid: str
     sent15: str

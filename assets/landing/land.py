@@ -15,6 +15,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from assets.first_day import first_service_day
 from assets.landing.work import (
@@ -31,12 +32,10 @@ from storage import journal, landing_batch, layout, locks, schemas, warehouse
 from storage.roots import Root
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
-    Fate,
+    Fates,
     LandingContext,
     QuarantineItem,
-    diag_fate,
     not_a_file,
-    quarantined_fate,
     sha256_hex,
 )
 from transforms.reasons import Quarantine
@@ -55,7 +54,7 @@ class TriagedBatch:
     batch_id: str
     at: dt.datetime
     parts: dict[str, list[tuple[str, bytes]]]  # raw table -> [(relative path, Parquet bytes)]
-    fates: list[Fate]
+    fates: pa.Table  # `transforms.landing.FATES` rows, one per file of `entries`
     quarantined: list[QuarantineItem]
     new_owners: dict[str, str]
     landed_sha: dict[str, str]
@@ -82,13 +81,18 @@ class LandingReport:
 
     def add(self, batch: TriagedBatch) -> None:
         self.batches += 1
-        for fate in batch.fates:
-            self.outcomes[fate.outcome] += 1
-            if fate.outcome == "quarantined":
-                self.quarantined_by_reason[fate.reason] += 1
+        outcome = batch.fates["outcome"]
+        self.outcomes.update(_counts(outcome))
+        self.quarantined_by_reason.update(
+            _counts(batch.fates["reason"].filter(pc.equal(outcome, "quarantined")))
+        )
         self.records += batch.records
         self.rejects += batch.rejects
         self.rejects_by_reason.update(batch.rejects_by_reason)
+
+
+def _counts(values: pa.ChunkedArray) -> Counter:
+    return Counter({row["values"]: row["counts"] for row in pc.value_counts(values).to_pylist()})
 
 
 @dataclass(frozen=True)
@@ -348,30 +352,32 @@ def _finish_triage(inbox: Root, started: _InFlight, sizes: dict[str, int]) -> Tr
     results = started.results()
     batch = started.entries
     order = {e.path: (e.name.sent15, e.support_id, e.path) for e in batch if e.name}
-    triaged = TriagedBatch(
+    # As one triage of the whole batch would list them: earliest SENT15 first.
+    quarantined = sorted(
+        (item for r in results for item in r.quarantined), key=lambda i: order[i.path]
+    )
+    unopened = _settle_unopened(inbox, batch, sizes, quarantined)
+    return TriagedBatch(
         entries=batch,
         batch_id=started.batch_id,
         at=started.at,
         parts={t: [part for r in results for part in r.parts[t]] for t in PART_TABLES},
-        fates=[fate for r in results for fate in r.fates],
-        # As one triage of the whole batch would list them: earliest SENT15 first.
-        quarantined=sorted(
-            (item for r in results for item in r.quarantined), key=lambda i: order[i.path]
-        ),
+        fates=pa.concat_tables([*(r.fates for r in results), unopened.table()]),
+        quarantined=quarantined,
         new_owners={t: s for r in results for t, s in r.new_owners.items()},
         landed_sha={k: v for r in results for k, v in r.landed_sha.items()},
         records=sum(r.records for r in results),
         rejects=sum(r.rejects for r in results),
         rejects_by_reason=sum((r.rejects_by_reason for r in results), Counter()),
     )
-    _settle_unopened(inbox, batch, sizes, triaged)
-    return triaged
 
 
 def _settle_unopened(
-    inbox: Root, batch: list[InboxEntry], sizes: dict[str, int], triaged: TriagedBatch
-) -> None:
-    """Refused names, files too large to be uploads, and diagnostic bundles."""
+    inbox: Root, batch: list[InboxEntry], sizes: dict[str, int], quarantined: list[QuarantineItem]
+) -> Fates:
+    """Refused names, files too large to be uploads, and diagnostic bundles: their fates,
+    the quarantined ones also added to `quarantined`."""
+    fates = Fates()
     small = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] <= MAX_ZIP_BYTES]
     too_large = [e for e in batch if e.kind is not Kind.DIAG and sizes[e.path] > MAX_ZIP_BYTES]
     refused = [e for e in small if e.kind is Kind.REFUSED]
@@ -384,8 +390,8 @@ def _settle_unopened(
             item = not_a_file(entry, not_files[entry.path])
         else:
             item = _refused(entry, data.get(entry.path, b""))
-        triaged.quarantined.append(item)
-        triaged.fates.append(quarantined_fate(item))
+        quarantined.append(item)
+        fates.add_quarantined(item)
     for entry in too_large:
         item = QuarantineItem(
             path=entry.path,
@@ -397,11 +403,12 @@ def _settle_unopened(
             size=sizes[entry.path],
             sha256=None,
         )
-        triaged.quarantined.append(item)
-        triaged.fates.append(quarantined_fate(item))
+        quarantined.append(item)
+        fates.add_quarantined(item)
     for entry in batch:
         if entry.kind is Kind.DIAG:
-            triaged.fates.append(diag_fate(entry, sizes[entry.path]))
+            fates.add_diag(entry, sizes[entry.path])
+    return fates
 
 
 def _refused(entry: InboxEntry, data: bytes) -> QuarantineItem:
@@ -445,7 +452,7 @@ def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
             for item in triaged.quarantined
             if item.data is None
         ],
-        diag_bundles=[(f.support_id, f.path) for f in triaged.fates if f.outcome == "diag"],
+        diag_bundles=_diag_bundles(triaged.fates),
         new_owners=triaged.new_owners,
         landing_log=_landing_log(triaged.fates, day, batch_id, at),
         consumed=[e.path for e in triaged.entries],
@@ -488,21 +495,21 @@ def _quarantine_table(
     )
 
 
-def _landing_log(fates: list[Fate], day: dt.date, batch_id: str, at: dt.datetime) -> pa.Table:
-    # Built column by column: a dict per file costs several times more, thousands per batch.
-    fates = sorted(fates, key=lambda f: f.path)
-    n = len(fates)
-    columns = {
-        "day": [day] * n,
-        "batch_id": [batch_id] * n,
-        "path": [f.path for f in fates],
-        "support_id": [f.support_id for f in fates],
-        "service_day": [f.service_day for f in fates],
-        "upload_key": [f.upload_key for f in fates],
-        "outcome": [f.outcome for f in fates],
-        "reason": [f.reason for f in fates],
-        "sha256": [f.sha256 for f in fates],
-        "size": [f.size for f in fates],
-        "logged_at": [at] * n,
+def _diag_bundles(fates: pa.Table) -> list[tuple[str, str]]:
+    bundles = fates.filter(pc.equal(fates["outcome"], "diag"))
+    return list(zip(bundles["support_id"].to_pylist(), bundles["path"].to_pylist(), strict=True))
+
+
+def _landing_log(fates: pa.Table, day: dt.date, batch_id: str, at: dt.datetime) -> pa.Table:
+    """The batch's landing log: its files' fates by path, with the batch's own columns."""
+    fates = fates.sort_by("path")
+    n = fates.num_rows
+    batch_columns = {
+        "day": pa.repeat(pa.scalar(day, pa.date32()), n),
+        "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
+        "logged_at": pa.repeat(pa.scalar(at, schemas.LANDING_LOG.field("logged_at").type), n),
     }
-    return pa.Table.from_pydict(columns, schema=schemas.LANDING_LOG)
+    return pa.Table.from_arrays(
+        [batch_columns[n] if n in batch_columns else fates[n] for n in schemas.LANDING_LOG.names],
+        schema=schemas.LANDING_LOG,
+    )

@@ -28,16 +28,17 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import pyarrow as pa
+
 from storage import layout, parquet, schemas
 from storage.roots import Root
 from transforms.inbox import InboxEntry
 from transforms.landing import (
-    Fate,
+    Fates,
     InboxFile,
     LandingContext,
     QuarantineItem,
     not_a_file,
-    quarantined_fate,
     triage_batch,
 )
 
@@ -61,7 +62,7 @@ class Share:
 @dataclass
 class ShareResult:
     parts: dict[str, list[tuple[str, bytes]]]  # table -> [(relative path, Parquet bytes)]
-    fates: list[Fate]
+    fates: pa.Table  # `transforms.landing.FATES` rows
     quarantined: list[QuarantineItem]
     new_owners: dict[str, str]
     landed_sha: dict[str, str]  # upload_key -> sha256 of what this share landed
@@ -111,10 +112,13 @@ def _land_share(share: Share) -> ShareResult:
     result = triage_batch(files, share.context, share.landed_at)
     # Listed as regular files, but not one when opened (a link swapped in since): by name.
     unread = [not_a_file(e, not_files[e.path]) for e in share.entries if e.path in not_files]
+    unread_fates = Fates()
+    for item in unread:
+        unread_fates.add_quarantined(item)
     frames = {"records": result.records, "rejects": result.rejects, "uploads": result.uploads}
     return ShareResult(
         parts={t: encode_parts(t, frames[t], share.batch_id) for t in PART_TABLES},
-        fates=result.fates + [quarantined_fate(item) for item in unread],
+        fates=pa.concat_tables([result.fates, unread_fates.table()]),
         quarantined=result.quarantined + unread,
         new_owners=result.new_owners,
         landed_sha=dict(zip(result.uploads["upload_key"], result.uploads["sha256"], strict=True)),

@@ -2,6 +2,7 @@
 each ends exactly once as landed, duplicate or quarantined, and the rows agree with the fates."""
 
 import datetime as dt
+from types import SimpleNamespace
 
 import polars as pl
 from hypothesis import given
@@ -50,18 +51,19 @@ def test_every_file_of_a_batch_ends_once_and_the_rows_agree(case):
     before = (dict(context.landed_sha), dict(context.owners))
     result = triage_batch([InboxFile(e, files[e.path]) for e in entries], context, AT)
     assert (context.landed_sha, context.owners) == before  # pure: the caller's state is kept
-    assert sorted(f.path for f in result.fates) == sorted(files)
-    outcomes = {f.path: f.outcome for f in result.fates}
+    fates = [SimpleNamespace(**row) for row in result.fates.to_pylist()]
+    assert sorted(f.path for f in fates) == sorted(files)
+    outcomes = {f.path: f.outcome for f in fates}
     assert set(outcomes.values()) <= {"landed", "duplicate", "quarantined"}
     quarantined = {q.path: q for q in result.quarantined}
     assert set(quarantined) == {p for p, o in outcomes.items() if o == "quarantined"}
     assert all(
         isinstance(q.reason, Quarantine) and q.data == files[q.path] for q in quarantined.values()
     )
-    landed = [f for f in result.fates if f.outcome == "landed"]
+    landed = [f for f in fates if f.outcome == "landed"]
     assert sorted(result.uploads["upload_key"]) == sorted(f.upload_key for f in landed)
     assert result.uploads["upload_key"].n_unique() == result.uploads.height
-    for f in result.fates:
+    for f in fates:
         if f.outcome == "duplicate":
             assert context.landed_sha.get(f.upload_key) == f.sha256 or f.upload_key in set(
                 result.uploads["upload_key"]
