@@ -15,7 +15,7 @@ text changes, and a query that pins nothing reads everything, as the view does.
 
 A raw table's reference that pins every folder down to its TMIDs (one terminal-day, say) is
 replaced by a read of those folders' files, listed here rather than by the macro: Python lists
-the folders (`compaction.visible_parts`), then the journal, drops the parts of uncommitted
+the folders (`compaction.visible_regular_parts`), then the journal, drops the parts of uncommitted
 batches (the views' rule, in that order) and names the remaining files. The macro's fixed
 costs (building and checking the folder paths in SQL, globbing the journal, a filter on every
 row's file name) were most of such a query; the values in those paths are checked here
@@ -311,7 +311,9 @@ def _landed_files(warehouse: Root, folders: Sequence[str]) -> list[str]:
     """The part files of `folders` that committed landing batches wrote. The journal is listed
     after the folders, as the views' filter reads it after their glob: a part listed before its
     batch committed has its intent in the journal by then (landing writes the intent first)."""
-    parts = [part for folder in folders for part in compaction.visible_parts(warehouse, folder)]
+    parts = [
+        part for folder in folders for part in compaction.visible_regular_parts(warehouse, folder)
+    ]
     if not parts:
         return []
     uncommitted = journal.uncommitted_batches(warehouse)
