@@ -406,3 +406,20 @@ def test_a_terminal_folder_of_digits_reads_as_text(landed):
     got, want = duck.connect(wh).sql(query), duck.view_connection(wh).sql(query)
     assert got.types == want.types
     assert got.fetchall() == want.fetchall() != []
+
+
+def test_on_s3_a_terminal_day_reads_its_files_by_name_and_answers_as_locally(
+    s3_env, landed_template
+):
+    base, _ = landed_template
+    upload_tree(base / "warehouse", s3_env, "wh-terminal")
+    local = Root(str(base / "warehouse"))
+    support_id, day, tmid = every_terminal_day(local)[0]
+    query = (
+        f"select count(*), sum(line_no) from records where support_id = '{support_id}' "
+        f"and day = '{day}' and tmid = '{tmid}'"
+    )
+    con = duck.connect(Root(f"s3://{s3_env}/wh-terminal"))
+    assert f"'s3://{s3_env}/wh-terminal/raw/records/" in con.pruned(query)
+    got = con.sql(query).fetchall()
+    assert got == duck.connect(local).sql(query).fetchall() and got[0][0] > 0
