@@ -253,11 +253,12 @@ def _has_drill(con) -> bool:
     from storage import duck
 
     def present() -> bool:
+        # fetchall: a result left unfetched blocks the connection's next `sql`
         found = con.duckdb.execute(
             "select count(*) from duckdb_functions() where function_name = ?",
             ["drill_terminal_activity"],
-        ).fetchone()
-        return bool(found[0])
+        ).fetchall()
+        return bool(found[0][0])
 
     if present():
         return True

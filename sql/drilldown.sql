@@ -74,7 +74,7 @@ select
     landed.detail,
     coalesce(landed."user", '') as login,
     japan_local_time(landed.time) as local_time
-from records_in([contract_id(support_id)], day_range(day, day), tmids := tmids) as landed;
+from records_in([contract_id(support_id)], [day_value(day)], tmids := tmids) as landed;
 
 -- Terminal activity, one row per (support_id, day, tmid): every record of the terminal.
 -- `type_group`: the `<type_group>_records` figure it counts in (all count in `records`);

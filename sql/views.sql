@@ -148,16 +148,18 @@ set variable every_partition = cast([] as varchar []);
 -- The part files of landing batches that have not committed: a journal intent without its
 -- commit marker (storage/journal.py). A batch killed before its commit leaves parts that the
 -- next landing run removes; until then no reader shows them. Listing the journal costs one
--- small folder: finished batches leave nothing there.
+-- small folder, listed once: finished batches leave nothing there.
 create or replace macro uncommitted_parts() as table
 select 'part-' || batch_id || '.parquet' as part
 from (
-    select regexp_extract(file, '([^/]+)\.intent\.json$', 1) as batch_id
-    from glob(getvariable('warehouse') || '/_state/journal/*.intent.json')
-    except
-    select regexp_extract(file, '([^/]+)\.committed$', 1) as batch_id
-    from glob(getvariable('warehouse') || '/_state/journal/*.committed')
-);
+    select
+        regexp_extract(file, '([^/]+)\.(intent\.json|committed)$', 1) as batch_id,
+        ends_with(file, '.committed') as is_commit_marker
+    from glob(getvariable('warehouse') || '/_state/journal/*')
+)
+where batch_id <> ''
+group by batch_id
+having not bool_or(is_commit_marker);
 
 -- 'T...' (a TMID folder value, letters, digits and '-') or '*': anything else could reach
 -- outside the day's folders.

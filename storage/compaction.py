@@ -29,6 +29,7 @@ import datetime as dt
 import json
 import posixpath
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from storage import journal, layout, locks, parquet, schemas
@@ -49,13 +50,23 @@ class Compacted:
 
 def visible_parts(root: Root, folder: str) -> list[str]:
     """The raw part files below `folder` that hold the current rows (see the module doc)."""
+    return _visible_listed(root, folder, root.list_files)
+
+
+def visible_regular_parts(root: Root, folder: str) -> list[str]:
+    """`visible_parts` among the regular files only (`Root.list_entries`: nothing followed,
+    and a local root is listed without fsspec, whose import costs more than a small query)."""
+    return _visible_listed(root, folder, lambda rel: sorted(root.list_entries(rel).sizes))
+
+
+def _visible_listed(root: Root, folder: str, listed: Callable[[str], list[str]]) -> list[str]:
     for _attempt in range(3):
-        files = root.list_files(folder)
+        files = listed(folder)
         try:
             return _visible(root, files)
         except FileNotFoundError:
             continue  # a compaction finished between the listing and the manifest's read
-    return _visible(root, root.list_files(folder))
+    return _visible(root, listed(folder))
 
 
 def _visible(root: Root, files: list[str]) -> list[str]:

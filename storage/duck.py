@@ -12,6 +12,15 @@ runs, each reference to a view whose `where` pins support_id and/or day
 (`transforms/partition_limits.py`) is replaced by the view's macro over those partitions,
 `records` -> `records_in(['S0001'], ['2024-03-18']) as records`. Nothing else of the query's
 text changes, and a query that pins nothing reads everything, as the view does.
+
+A raw table's reference that pins every folder down to its TMIDs (one terminal-day, say) is
+replaced by a read of those folders' files, listed here rather than by the macro: Python lists
+the folders (`compaction.visible_regular_parts`), then the journal, drops the parts of uncommitted
+batches (the views' rule, in that order) and names the remaining files. The macro's fixed
+costs (building and checking the folder paths in SQL, globbing the journal, a filter on every
+row's file name) were most of such a query; the values in those paths are checked here
+(`transforms/partition_limits.py` keeps TMIDs to folder values, support IDs must name a
+contract).
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from storage import crypto, layout
+from storage import compaction, crypto, journal, layout
 from storage.roots import Root
 from transforms.names import is_contract_id
 from transforms.partition_limits import (
@@ -114,11 +123,12 @@ class AnalystConnection:
     def __init__(self, con: duckdb.DuckDBPyConnection, warehouse: Root) -> None:
         self.duckdb = con
         self.warehouse = warehouse
+        self.raw_columns = raw_view_columns(con)
 
     def pruned(self, query: str, parameters: object = None) -> str:
         """The query as it will run: view references limited to the partitions it pins
         (with `parameters`, those its `?` or `$name` parameters pin too)."""
-        return prune_query(self.duckdb, self.warehouse, query, parameters)
+        return prune_query(self.duckdb, self.warehouse, query, parameters, self.raw_columns)
 
     def sql(self, query: str, *, alias: str = "", params: object = None) -> duckdb.DuckDBPyRelation:
         return self.duckdb.sql(self.pruned(query, params), alias=alias, params=params)
@@ -150,22 +160,40 @@ def connect(warehouse: Root) -> AnalystConnection:
     return AnalystConnection(view_connection(warehouse), warehouse)
 
 
+def raw_view_columns(con: duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The columns of the raw tables' views, in order, as `sql/views.sql` defines them (a read
+    of named files must give the view's columns)."""
+    rows = con.execute(
+        "select table_name, list(column_name order by column_index) from duckdb_columns() "
+        "where database_name = current_database() and schema_name = 'main' "
+        "and list_contains(?, table_name) group by table_name",
+        [list(layout.RAW_TABLES)],
+    ).fetchall()
+    return {table: columns for table, columns in rows}
+
+
 def prune_query(
-    con: duckdb.DuckDBPyConnection, warehouse: Root, query: str, parameters: object = None
+    con: duckdb.DuckDBPyConnection,
+    warehouse: Root,
+    query: str,
+    parameters: object = None,
+    raw_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """`query` with each view reference that its `where` limits replaced by the view's macro
-    over those partitions; the query unchanged if nothing is limited or it is not one select
-    DuckDB can parse (`explain` and `explain analyze` show the plan of the pruned query)."""
+    over those partitions, or for a raw table pinned to its TMID folders, by a read of their
+    landed files (module doc; needs `raw_columns`, the views' columns); the query unchanged if
+    nothing is limited or it is not one select DuckDB can parse (`explain` and `explain
+    analyze` show the plan of the pruned query)."""
     explain = _EXPLAIN.match(query)
     if explain:
         rest = query[explain.end() :]
-        return explain.group(0) + prune_query(con, warehouse, rest, parameters)
+        return explain.group(0) + prune_query(con, warehouse, rest, parameters, raw_columns)
     references = _limited_references(con, query, _by_identifier(parameters))
     if not references:
         return query
     text = query.encode("utf-8")  # DuckDB's query locations count bytes
     for ref in sorted(references, key=lambda r: r.location, reverse=True):
-        call = _macro_call(warehouse, ref)
+        call = _replacement(warehouse, ref, raw_columns or {})
         name_end = _name_end(text, ref.location, ref.view)
         if call is None or name_end is None:
             continue
@@ -183,9 +211,18 @@ def _by_identifier(parameters: object) -> dict[str, Any]:
     return {}
 
 
+# A word of the query that may name a pruned view (a query naming none is not parsed: it
+# reads what it reads, unchanged; a false match only costs the parse).
+_NAMES_A_VIEW = re.compile(
+    r"\b(?:" + "|".join(re.escape(name) for name in PRUNED_VIEWS) + r")\b", re.IGNORECASE
+)
+
+
 def _limited_references(
     con: duckdb.DuckDBPyConnection, query: str, parameters: dict[str, Any]
 ) -> list[ViewReference]:
+    if not _NAMES_A_VIEW.search(query):
+        return []
     try:
         parsed = json.loads(con.execute("select json_serialize_sql(?)", [query]).fetchall()[0][0])
     except duckdb.Error:
@@ -229,18 +266,75 @@ def _name_end(text: bytes, location: int, view: str) -> int | None:
     return None
 
 
-def _macro_call(warehouse: Root, ref: ViewReference) -> str | None:
+def _replacement(
+    warehouse: Root, ref: ViewReference, raw_columns: Mapping[str, Sequence[str]]
+) -> str | None:
+    """What reads the reference's partitions: the named files of its TMID folders if it pins
+    them all and the view's columns are known, else the view's macro; None if nothing is
+    limited after all."""
     view = PRUNED_VIEWS[ref.view]
-    pinned = ref.limit.support_ids
+    support_ids = _support_ids(view, ref.limit)
+    days = _days(warehouse, view, support_ids, ref.limit)
+    columns = raw_columns.get(ref.view)
+    folders = _terminal_folders(ref, support_ids, days)
+    if columns and folders is not None:
+        return _files_read(warehouse, ref.view, columns, _landed_files(warehouse, folders))
+    return _macro_call(ref, view, support_ids, days)
+
+
+def _support_ids(view: PrunedView, limit: Limit) -> list[str]:
+    pinned = limit.support_ids
     # A pinned value that names no contract's folder (`..`, `/`, a glob, '*', `_invalid`) is
     # never put into a path: the reference reads every contract and its `where` decides.
-    if pinned is not None and all(is_contract_id(s) for s in pinned):
-        support_ids = sorted(pinned)
-    else:
-        support_ids = ["*"]
-    if not view.by_contract:
-        support_ids = ["*"]
-    days = _days(warehouse, view, support_ids, ref.limit)
+    if view.by_contract and pinned is not None and all(is_contract_id(s) for s in pinned):
+        return sorted(pinned)
+    return ["*"]
+
+
+def _terminal_folders(
+    ref: ViewReference, support_ids: Sequence[str], days: Sequence[str]
+) -> list[str] | None:
+    """The raw table's TMID folders the reference reads, if it names every one of them
+    (contracts, days and TMIDs all pinned); else None."""
+    tmids = ref.limit.tmids
+    if ref.view not in layout.RAW_TABLES or tmids is None or "*" in (*support_ids, *days):
+        return None
+    return [
+        layout.raw_partition(ref.view, s, dt.date.fromisoformat(d), t)
+        for s in support_ids
+        for d in days
+        for t in sorted(tmids)
+    ]
+
+
+def _landed_files(warehouse: Root, folders: Sequence[str]) -> list[str]:
+    """The part files of `folders` that committed landing batches wrote. The journal is listed
+    after the folders, as the views' filter reads it after their glob: a part listed before its
+    batch committed has its intent in the journal by then (landing writes the intent first)."""
+    parts = [
+        part for folder in folders for part in compaction.visible_regular_parts(warehouse, folder)
+    ]
+    if not parts:
+        return []
+    uncommitted = journal.uncommitted_batches(warehouse)
+    return [part for part in parts if layout.part_name_id(part) not in uncommitted]
+
+
+def _files_read(warehouse: Root, table: str, columns: Sequence[str], files: Sequence[str]) -> str:
+    """A subquery of the view's columns over `files` (or, if none, over the table's empty
+    anchor file, for the schema). Hive types are not guessed: a TMID of digits stays text."""
+    paths = [f"{warehouse.url()}/{rel}" for rel in files or [layout.empty_anchor(table)]]
+    names = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
+    return (
+        f"(select {names} from read_parquet({_sql_list(paths)}, hive_partitioning = true, "
+        "hive_types_autocast = false, hive_types = {'day': date}, "
+        "encryption_config = {footer_key: 'it360'}) offset 0)"
+    )
+
+
+def _macro_call(
+    ref: ViewReference, view: PrunedView, support_ids: list[str], days: list[str]
+) -> str | None:
     if support_ids == ["*"] and days == ["*"] and ref.limit.tmids is None:
         return None
     if not view.by_contract:

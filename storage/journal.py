@@ -84,8 +84,10 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
 
 def uncommitted_batches(warehouse: Root) -> set[str]:
     """Batches with an intent and no commit marker: running, or killed and not yet recovered.
-    Their files are not landed (the DuckDB views hide them by the same rule)."""
-    names = [posixpath.basename(p) for p in warehouse.list_files(layout.JOURNAL)]
+    Their files are not landed (the DuckDB views hide them by the same rule). Every entry
+    counts by its name, as for the views' glob (a local root is listed without fsspec)."""
+    entries = warehouse.list_entries(layout.JOURNAL).every_entry()
+    names = [posixpath.basename(p) for p in entries]
     intents = {n.removesuffix(".intent.json") for n in names if n.endswith(".intent.json")}
     return intents - {n.removesuffix(".committed") for n in names if n.endswith(".committed")}
 

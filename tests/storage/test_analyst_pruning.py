@@ -283,8 +283,11 @@ def test_a_terminal_reads_its_own_folder_and_a_contract_day_each_folder_once(
     folder = f"raw/records/support_id=S0001/day={day}/tmid={tmid}"
     whole_day = f"select count(*) from records where support_id = 'S0001' and day = '{day}'"
     one = f"{whole_day} and tmid = '{tmid}'"
-    assert f"tmids := cast(['{tmid}']" in pruned.pruned(one)
-    assert files_read(pruned, one) == parts_in(warehouse, folder) + 1  # and the anchor
+    rewritten = pruned.pruned(one)
+    assert "records_in(" not in rewritten and all(
+        f"/{part}'" in rewritten for part in warehouse.list_files(folder)
+    )  # its files by name, listed in Python (no anchor: the folder has files)
+    assert files_read(pruned, one) == parts_in(warehouse, folder)
     assert pruned.sql(one).fetchall() == full.sql(one).fetchall() != [(0,)]
     assert files_read(pruned, whole_day) == parts_in(warehouse, folder.rsplit("/", 1)[0]) + 1
     drill = f"from drill_terminal_activity('S0001', date '{day}', '{tmid}')"
@@ -328,3 +331,95 @@ def test_a_pinned_tmid_that_names_no_folder_reads_every_folder_and_answers_no_ro
     folders = re.search(r"tmids := cast\(\[(.*?)\] as", pruned.pruned(query))
     assert folders is None or folders.group(1) == ""  # every folder, or none: never the value
     assert pruned.sql(query).fetchall() == full.sql(query).fetchall() == [(0,)]
+
+
+def every_terminal_day(wh: Root) -> list[tuple[str, str, str]]:
+    """(support_id, day, TMID) of every records folder of the sample."""
+    found = set()
+    for rel in wh.list_files("raw/records"):
+        values = [layout.hive_value(rel, key) for key in ("support_id", "day", "tmid")]
+        if values[0] in CONTRACTS:
+            found.add(tuple(values))
+    return sorted(found)
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    pick=st.integers(0, 10_000),
+    other_day=st.booleans(),
+    missing=st.booleans(),
+    view=st.sampled_from(["uploads", "records", "rejects"]),
+)
+def test_a_query_pinned_to_terminal_folders_reads_their_files_and_answers_as_the_full_scan(
+    pruned, full, warehouse, pick, other_day, missing, view
+):
+    terminals = every_terminal_day(warehouse)
+    support_id, day, tmid = terminals[pick % len(terminals)]
+    if other_day:  # a day whose folder may not exist for this terminal
+        day = (dt.date.fromisoformat(day) + dt.timedelta(1)).isoformat()
+    if missing:  # a TMID that names a folder value but has no folder
+        tmid = "T0000000-0000"
+    query = (
+        f"select * from {view} where support_id = '{support_id}' and day = '{day}' "
+        f"and tmid in ('{tmid}') order by all"
+    )
+    rewritten = pruned.pruned(query)
+    assert f"{view}_in(" not in rewritten and "read_parquet(" in rewritten
+    got, want = pruned.sql(query), full.sql(query)
+    assert got.columns == want.columns and got.types == want.types
+    assert got.fetchall() == want.fetchall()
+
+
+def test_a_terminal_day_hides_the_parts_of_an_uncommitted_batch(landed):
+    base, _ = landed
+    wh = Root(str(base / "warehouse"))
+    support_id, day, tmid = every_terminal_day(wh)[0]
+    folder = f"raw/records/support_id={support_id}/day={day}/tmid={tmid}"
+    query = (
+        f"select count(*) from records where support_id = '{support_id}' and day = '{day}' "
+        f"and tmid = '{tmid}'"
+    )
+    con = duck.connect(wh)
+    before = con.sql(query).fetchall()[0][0]
+    part = next(p for p in wh.list_files(folder) if p.endswith(".parquet"))
+    batch = "29990101T000000-killed"
+    wh.write_bytes(f"{folder}/part-{batch}.parquet", wh.read_bytes(part))
+    wh.write_bytes(layout.journal_intent(batch), b"{}")
+    assert con.sql(query).fetchall()[0][0] == before
+    wh.write_bytes(layout.journal_committed(batch), b"")
+    assert con.sql(query).fetchall()[0][0] > before
+
+
+def test_a_terminal_folder_of_digits_reads_as_text(landed):
+    base, _ = landed
+    wh = Root(str(base / "warehouse"))
+    support_id, day, tmid = every_terminal_day(wh)[0]
+    here = f"raw/records/support_id={support_id}/day={day}"
+    for part in wh.list_files(f"{here}/tmid={tmid}"):  # DuckDB would guess an integer
+        wh.write_bytes(f"{here}/tmid=123/{part.rsplit('/', 1)[-1]}", wh.read_bytes(part))
+    query = (
+        f"select tmid, count(*) from records where support_id = '{support_id}' "
+        f"and day = '{day}' and tmid = '123' group by all"
+    )
+    got, want = duck.connect(wh).sql(query), duck.view_connection(wh).sql(query)
+    assert got.types == want.types
+    assert got.fetchall() == want.fetchall() != []
+
+
+def test_on_s3_a_terminal_day_reads_its_files_by_name_and_answers_as_locally(
+    s3_env, landed_template
+):
+    base, _ = landed_template
+    upload_tree(base / "warehouse", s3_env, "wh-terminal")
+    local = Root(str(base / "warehouse"))
+    support_id, day, tmid = every_terminal_day(local)[0]
+    query = (
+        f"select count(*), sum(line_no) from records where support_id = '{support_id}' "
+        f"and day = '{day}' and tmid = '{tmid}'"
+    )
+    con = duck.connect(Root(f"s3://{s3_env}/wh-terminal"))
+    assert f"'s3://{s3_env}/wh-terminal/raw/records/" in con.pruned(query)
+    got = con.sql(query).fetchall()
+    assert got == duck.connect(local).sql(query).fetchall() and got[0][0] > 0

@@ -43,8 +43,13 @@ def test_every_anchor_the_views_bind_is_the_one_the_layout_writes():
 
 def test_the_journal_the_views_read_is_the_one_landing_writes():
     text = views_sql()
-    for rel in (layout.journal_intent("*"), layout.journal_committed("*")):
-        assert f"'/{rel}'" in text
+    assert f"'/{layout.JOURNAL}/*'" in text  # the folder, listed once
+    pattern = re.search(r"regexp_extract\(file, '([^']*(?:intent|committed)[^']*)'", text)
+    assert pattern, "the journal's file pattern in sql/views.sql"
+    for rel in (layout.journal_intent("B-1"), layout.journal_committed("B-1")):
+        assert rel.startswith(f"{layout.JOURNAL}/")
+        found = re.search(pattern.group(1), rel)
+        assert found and found.group(1) == "B-1", rel
 
 
 @pytest.fixture
