@@ -23,14 +23,13 @@
 
 -- The read primitives below (`warehouse_partitions`, `warehouse_undated_partitions`) read
 -- `allow_empty`, which came with DuckDB 2.0: they are created only if none exist yet, so
--- sql/analyst.sql first reads sql/listed_files.sql, whose primitives any DuckDB from 1.5 on
--- runs. An older DuckDB without them would fail at the first view, so it is told here.
+-- sql/analyst.sql first reads sql/listed_files.sql, whose primitives (over its list,
+-- `warehouse_listing`) any DuckDB from 1.5 on runs. An older DuckDB without them would fail
+-- at the first view, so it is told here.
 select case
     when
         try_cast(regexp_extract(version(), '^v?([0-9]+)\.', 1) as integer) < 2
-        and not exists (
-            select 1 from duckdb_functions() where function_name = 'warehouse_partitions'
-        )
+        and getvariable('warehouse_listing') is null
         then error(
             'DuckDB ' || version() || ' needs sql/listed_files.sql read before sql/views.sql'
             || ' (duckdb -cmd ".read sql/analyst.sql" does both)'

@@ -53,13 +53,16 @@ def tmid(warehouse) -> str:
     return sorted(warehouse.list_dirs(f"raw/records/support_id=S0001/day={DAY}"))[0].split("=")[1]
 
 
-def cli(warehouse: Root, sql: str) -> subprocess.CompletedProcess:
+def cli(warehouse: Root, sql: str, key: str | None = None) -> subprocess.CompletedProcess:
     """The README's recipe with `sql` as its `-c` (the key: the suite's IT360_KEY)."""
     assert CLI.exists(), f"{CLI}: the test extra installs duckdb-cli"
+    env = {**os.environ, "IT360_WAREHOUSE": warehouse.url()}
+    if key is not None:
+        env["IT360_KEY"] = key
     return subprocess.run(
         [str(CLI), "-cmd", ".read sql/analyst.sql", "-c", sql],
         cwd=REPO,
-        env={**os.environ, "IT360_WAREHOUSE": warehouse.url()},
+        env=env,
         capture_output=True,
         text=True,
         timeout=120,
@@ -120,6 +123,15 @@ def test_a_query_error_is_one_failure_and_arguments_that_are_no_values_are_refus
         done = cli(warehouse, query)
         assert done.returncode == 1 and REFUSED.search(done.stderr.splitlines()[0]), done.stderr
         assert not done.stdout
+
+
+def test_without_a_key_the_recipe_stops_at_its_one_line(warehouse):
+    done = cli(warehouse, "select count(*) from uploads", key="")
+    assert done.returncode == 1 and not done.stdout
+    assert done.stderr.splitlines() == [
+        "Invalid Input Error: no warehouse key: set IT360_KEY_FILE (a file with 64 hex"
+        " characters) or IT360_KEY"
+    ]
 
 
 def test_an_uncommitted_batch_is_hidden_on_the_command_line_as_in_python(landed, tmp_path):
