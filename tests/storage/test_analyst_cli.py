@@ -11,9 +11,13 @@ snapshot: what lands later shows after the file is read again.
 from __future__ import annotations
 
 import os
+import pty
 import re
+import select
+import signal
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
@@ -132,6 +136,48 @@ def test_without_a_key_the_recipe_stops_at_its_one_line(warehouse):
         "Invalid Input Error: no warehouse key: set IT360_KEY_FILE (a file with 64 hex"
         " characters) or IT360_KEY"
     ]
+
+
+def read_until(fd: int, marker: bytes, timeout: float = 60) -> bytes:
+    """What a terminal shows until `marker`, answering the command line's questions to the
+    terminal (its background colour, its kind, the cursor), which it waits for."""
+    shown, deadline = b"", time.monotonic() + timeout
+    while marker not in shown and time.monotonic() < deadline:
+        if select.select([fd], [], [], 0.2)[0]:
+            chunk = os.read(fd, 65536)
+            shown += chunk
+            if b"\x1b]11;?" in chunk:
+                os.write(fd, b"\x1b]11;rgb:0000/0000/0000\x07")
+            if b"\x1b[c" in chunk:
+                os.write(fd, b"\x1b[?1;2c")
+            if b"\x1b[6n" in chunk:
+                os.write(fd, b"\x1b[1;1R")
+    return shown
+
+
+def test_an_interactive_session_goes_on_after_an_error(warehouse):
+    """Without `-c`, on a terminal: a typo is shown and the session answers the next query
+    (sql/analyst.sql sends its own output nowhere, and only its own)."""
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the README's recipe without -c
+        os.chdir(REPO)
+        os.environ.update(IT360_WAREHOUSE=warehouse.url(), TERM="dumb")
+        os.execv(str(CLI), [str(CLI), "-cmd", ".read sql/analyst.sql"])
+    try:
+        assert b" D " in read_until(fd, b" D ")
+        os.write(fd, b"select error('a typo');\r")
+        assert b"a typo" in read_until(fd, b"a typo")
+        os.write(fd, b"select 'still ' || count(*) as answer from uploads;\r")
+        with duck.connect(warehouse) as con:
+            (count,) = con.execute("select count(*) from uploads").fetchone()
+        assert f"still {count}".encode() in read_until(fd, f"still {count}".encode())
+        os.write(fd, b".quit\r")
+    finally:
+        time.sleep(0.5)
+        if os.waitpid(pid, os.WNOHANG) == (0, 0):  # still running: a failed step above
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(fd)
 
 
 def test_an_uncommitted_batch_is_hidden_on_the_command_line_as_in_python(landed, tmp_path):
