@@ -21,12 +21,18 @@
 -- before it prunes. So every read ends in `offset 0`, which keeps all filters above the
 -- scan, and pruning happens by building the folder list.
 
--- `allow_empty` below (a day without a folder reads as no rows) came with DuckDB 2.0.
+-- The read primitives below (`warehouse_partitions`, `warehouse_undated_partitions`) read
+-- `allow_empty`, which came with DuckDB 2.0: they are created only if none exist yet, so
+-- sql/analyst.sql first reads sql/listed_files.sql, whose primitives (over its list,
+-- `warehouse_listing`) any DuckDB from 1.5 on runs. An older DuckDB without them would fail
+-- at the first view, so it is told here.
 select case
-    when try_cast(regexp_extract(version(), '^v?([0-9]+)\.', 1) as integer) < 2
+    when
+        try_cast(regexp_extract(version(), '^v?([0-9]+)\.', 1) as integer) < 2
+        and getvariable('warehouse_listing') is null
         then error(
-            'sql/views.sql needs DuckDB 2.0 or later; this is DuckDB ' || version()
-            || ' (use python -m storage.duck, whose DuckDB is the pipeline''s own)'
+            'DuckDB ' || version() || ' needs sql/listed_files.sql read before sql/views.sql'
+            || ' (duckdb -cmd ".read sql/analyst.sql" does both)'
         )
 end;
 
@@ -64,7 +70,8 @@ offset 0;
 -- decrypted. `anchor` is the table's empty file: it gives the schema when no folder exists,
 -- so a range of days without data reads as no rows.
 -- `with_names` adds each row's file as `filename`.
-create or replace macro warehouse_partitions(anchor, files, with_names := false) as table
+-- Created only if sql/listed_files.sql has not created its own (see above).
+create macro if not exists warehouse_partitions(anchor, files, with_names := false) as table
 select *
 from read_parquet(
     [getvariable('warehouse') || anchor]
@@ -73,6 +80,18 @@ from read_parquet(
     hive_types = {'day': date},
     allow_empty = true,
     filename = with_names,
+    encryption_config = {footer_key: 'it360'}
+)
+offset 0;
+
+-- The same for a table without `day=` folders (expirations).
+create macro if not exists warehouse_undated_partitions(anchor, files) as table
+select *
+from read_parquet(
+    [getvariable('warehouse') || anchor]
+    || list_transform(files, lambda file: getvariable('warehouse') || file),
+    hive_partitioning = true,
+    allow_empty = true,
     encryption_config = {footer_key: 'it360'}
 )
 offset 0;
@@ -323,18 +342,13 @@ with published as (
 
 expired as (
     select publication_id, expired_at
-    from read_parquet(
-        [getvariable('warehouse') || '/expirations/support_id=_empty/part-empty.parquet']
-        || list_transform(
+    from warehouse_undated_partitions(
+        '/expirations/support_id=_empty/part-empty.parquet',
+        list_transform(
             getvariable('every_partition'),
-            lambda s: getvariable('warehouse') || '/expirations/support_id='
-                || partition_support_id(s) || '/*.parquet'
-        ),
-        hive_partitioning = true,
-        allow_empty = true,
-        encryption_config = {footer_key: 'it360'}
+            lambda s: '/expirations/support_id=' || partition_support_id(s) || '/*.parquet'
+        )
     )
-    offset 0
 ),
 
 late_per_publication as (
