@@ -6,8 +6,9 @@
 --
 -- Why a list: DuckDB 1.5 fails a whole read on a file pattern that matches nothing (a day
 -- without a folder), and a table function cannot take a `glob()` subquery; it can take a
--- variable. Each read is its table's empty anchor file (so the list is never empty and the
--- schema is known) and the listed files that match its patterns.
+-- variable. Each read is the listed files that match its patterns, then its table's empty
+-- anchor file (so the list is never empty and the schema is known; last for DuckDB's row
+-- estimate, see sql/views.sql `warehouse_partitions`).
 --
 -- A snapshot: files landed after this file was read are not shown, and a file deleted since
 -- (retention, compaction, a rolled-back batch) fails the read that names it. Read it again
@@ -70,8 +71,8 @@ create or replace macro listed_file_matches(path, patterns) as
 create or replace macro warehouse_partitions(anchor, files, with_names := false) as table
 select *
 from read_parquet(
-    [getvariable('warehouse') || anchor]
-    || list_filter(getvariable('warehouse_listing'), lambda file: listed_file_matches(file, files)),
+    list_filter(getvariable('warehouse_listing'), lambda file: listed_file_matches(file, files))
+    || [getvariable('warehouse') || anchor],
     hive_partitioning = true,
     hive_types = {'day': date},
     filename = with_names,
@@ -83,8 +84,8 @@ offset 0;
 create or replace macro warehouse_undated_partitions(anchor, files) as table
 select *
 from read_parquet(
-    [getvariable('warehouse') || anchor]
-    || list_filter(getvariable('warehouse_listing'), lambda file: listed_file_matches(file, files)),
+    list_filter(getvariable('warehouse_listing'), lambda file: listed_file_matches(file, files))
+    || [getvariable('warehouse') || anchor],
     hive_partitioning = true,
     encryption_config = {footer_key: 'it360'}
 )

@@ -68,14 +68,17 @@ offset 0;
 
 -- The files of a table's listed folders (`support_id=S/day=D`, `*` allowed for either value),
 -- decrypted. `anchor` is the table's empty file: it gives the schema when no folder exists,
--- so a range of days without data reads as no rows.
+-- so a range of days without data reads as no rows. It comes last because DuckDB estimates a
+-- scan's rows from its first file: an empty first file made every scan look empty, and the
+-- hidden-batch filter of `landed_rows` then held each row's file name in a join's build side
+-- (memory grew with the rows read).
 -- `with_names` adds each row's file as `filename`.
 -- Created only if sql/listed_files.sql has not created its own (see above).
 create macro if not exists warehouse_partitions(anchor, files, with_names := false) as table
 select *
 from read_parquet(
-    [getvariable('warehouse') || anchor]
-    || list_transform(files, lambda file: getvariable('warehouse') || file),
+    list_transform(files, lambda file: getvariable('warehouse') || file)
+    || [getvariable('warehouse') || anchor],
     hive_partitioning = true,
     hive_types = {'day': date},
     allow_empty = true,
@@ -88,8 +91,8 @@ offset 0;
 create macro if not exists warehouse_undated_partitions(anchor, files) as table
 select *
 from read_parquet(
-    [getvariable('warehouse') || anchor]
-    || list_transform(files, lambda file: getvariable('warehouse') || file),
+    list_transform(files, lambda file: getvariable('warehouse') || file)
+    || [getvariable('warehouse') || anchor],
     hive_partitioning = true,
     allow_empty = true,
     encryption_config = {footer_key: 'it360'}
