@@ -106,6 +106,10 @@ def view_connection(warehouse: Root) -> duckdb.DuckDBPyConnection:
     """`open_connection` with the views and macros of `sql/views.sql` over `warehouse`, as
     plain DuckDB: a view reads every partition of its table."""
     con = _keyed_connection(warehouse)
+    # DuckDB keeps the bytes of every file a query read in memory, up to its memory limit, for a
+    # next query: an analyst's scan of a year would hold what it read. The OS caches local
+    # files anyway (docs/decisions.md).
+    con.execute("set enable_external_file_cache = false")
     con.execute("set variable warehouse = ?", [warehouse.url()])
     try:
         con.execute(sql_text("views.sql"))  # binds every view on the tables' anchor files
