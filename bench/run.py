@@ -451,7 +451,10 @@ def main() -> None:
     print(body)
     if profile:
         print("\n" + profile)
-    if not args.no_docs:
+    if set(stages) != set(STAGES) and not args.no_docs:
+        # The doc's table is every stage's: a subset would replace it with fewer rows.
+        print(f"\nnot written to {DOC.relative_to(REPO)}: only some stages ran")
+    elif not args.no_docs:
         write_section(DOC, heading, body)
         if profile:
             write_section(
