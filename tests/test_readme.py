@@ -96,11 +96,13 @@ def clean_env(cwd: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(cwd)}
 
 
-def run(command: str, cwd: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+def run(
+    command: str, cwd: Path, timeout: int = 600, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["bash", "-c", command],
         cwd=cwd,
-        env=clean_env(cwd),
+        env=clean_env(cwd) if env is None else env,
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -336,14 +338,7 @@ def cli_rows(cwd: Path, recipe: str, query: str, out: Path) -> list[tuple]:
 
 
 def run_cli(command: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        ["bash", "-c", command],
-        cwd=cwd,
-        env=cli_env(cwd),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run(command, cwd, timeout=300, env=cli_env(cwd))
 
 
 @pytest.mark.slow
