@@ -17,8 +17,8 @@
 -- a batch that commits later never shows half its parts; the journal is still checked by
 -- every read (`landed_rows` in sql/views.sql), as on the other path.
 --
--- Usage (DuckDB): `set variable warehouse = '<root>'`, the key registered as in
--- sql/views.sql, then this file, then sql/views.sql.
+-- Usage (DuckDB): `set variable warehouse = '<root>'` and the key's variable, as sql/views.sql
+-- says, then this file, then sql/views.sql.
 
 set variable warehouse_listing = (
     with
@@ -38,16 +38,19 @@ set variable warehouse_listing = (
         from glob(getvariable('warehouse') || '/expirations/*/*.parquet')
     ),
 
-    -- as `uncommitted_parts()` of sql/views.sql, which is not created yet
+    -- The body of `uncommitted_parts()` in sql/views.sql, which is not created yet: the same
+    -- text (tests/storage/test_views_layout.py holds the two together).
     uncommitted as (
         select 'part-' || batch_id || '.parquet' as part
         from (
-            select regexp_extract(file, '([^/]+)\.intent\.json$', 1) as batch_id
-            from glob(getvariable('warehouse') || '/_state/journal/*.intent.json')
-            except
-            select regexp_extract(file, '([^/]+)\.committed$', 1) as batch_id
-            from glob(getvariable('warehouse') || '/_state/journal/*.committed')
+            select
+                regexp_extract(file, '([^/]+)\.(intent\.json|committed)$', 1) as batch_id,
+                ends_with(file, '.committed') as is_commit_marker
+            from glob(getvariable('warehouse') || '/_state/journal/*')
         )
+        where batch_id <> ''
+        group by batch_id
+        having not bool_or(is_commit_marker)
     )
 
     select coalesce(list(file order by file), cast([] as varchar []))

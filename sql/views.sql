@@ -171,6 +171,9 @@ set variable every_partition = cast([] as varchar []);
 -- commit marker (storage/journal.py). A batch killed before its commit leaves parts that the
 -- next landing run removes; until then no reader shows them. Listing the journal costs one
 -- small folder, listed once: finished batches leave nothing there.
+-- The same rule is written twice more: sql/listed_files.sql, read before this file, holds
+-- this body as its own (a test keeps the two texts equal), and storage/journal.py
+-- `uncommitted_batches` for the files storage.duck names itself.
 create or replace macro uncommitted_parts() as table
 select 'part-' || batch_id || '.parquet' as part
 from (

@@ -84,7 +84,8 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
 
 def uncommitted_batches(warehouse: Root) -> set[str]:
     """Batches with an intent and no commit marker: running, or killed and not yet recovered.
-    Their files are not landed (the DuckDB views hide them by the same rule). Every entry
+    Their files are not landed: the DuckDB views hide them by the same rule
+    (`uncommitted_parts` in sql/views.sql, its copy in sql/listed_files.sql). Every entry
     counts by its name, as for the views' glob (a local root is listed without fsspec)."""
     entries = warehouse.list_entries(layout.JOURNAL).every_entry()
     names = [posixpath.basename(p) for p in entries]
