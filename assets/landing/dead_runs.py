@@ -36,12 +36,13 @@ _LOCAL_ENGINES = ("", "multiprocess")
 _RUNS_OF_THIS_WORKER: set[str] = set()
 
 
-def run_worker(run_id: str = "") -> dict[str, object] | None:
-    """The process that runs this step's run `run_id`: this process when the executor runs
-    the run here (its one-step plans, and in-process execution), else the parent of a step
-    process (Dagster's multiprocess executor), or this process when it has no parent of
-    `multiprocessing`; None on another engine. (A run worker that the code server started is
-    itself the server's child: its in-process step must not name the server.)"""
+def run_worker(run_id: str) -> dict[str, object] | None:
+    """The run worker of run `run_id`, asked from a step of it running in this process:
+    this process if the one-host executor started the run here (a one-step plan, in-process
+    execution) or if it has no `multiprocessing` parent; else that parent (this is a step
+    process of Dagster's multiprocess executor). None on another engine. The first rule comes
+    first because a run worker that the code server started is itself the server's
+    `multiprocessing` child: its in-process step must not name the server."""
     if (os.environ.get("IT360_EXECUTOR") or "").strip().lower() not in _LOCAL_ENGINES:
         return None
     parent = multiprocessing.parent_process()
