@@ -72,6 +72,7 @@ class Fates:
 
     def add(
         self,
+        *,
         path: str,
         support_id: str | None,
         service_day: dt.date | None,
@@ -81,27 +82,50 @@ class Fates:
         sha256: str | None,
         size: int,
     ) -> None:
+        """One file's outcome: the arguments are `FATES`'s columns, kept in its order."""
         self._rows.append(
             (path, support_id, service_day, upload_key, outcome, reason, sha256, size)
+        )
+
+    def add_upload(self, file: InboxFile, sha: str, outcome: str, reason: str | None) -> None:
+        """An upload that was read: landed, a duplicate, or quarantined for its content."""
+        entry = file.entry
+        self.add(
+            path=entry.path,
+            support_id=entry.support_id,
+            service_day=entry.service_day,
+            upload_key=entry.name.key if entry.name else None,
+            outcome=outcome,
+            reason=reason,
+            sha256=sha,
+            size=len(file.data),
         )
 
     def add_quarantined(self, item: QuarantineItem) -> None:
         """A quarantined inbox file."""
         self.add(
-            item.path,
-            item.support_id,
-            item.service_day,
-            None,
-            "quarantined",
-            item.reason.value,
-            item.sha256,
-            item.size,
+            path=item.path,
+            support_id=item.support_id,
+            service_day=item.service_day,
+            upload_key=None,
+            outcome="quarantined",
+            reason=item.reason.value,
+            sha256=item.sha256,
+            size=item.size,
         )
 
     def add_diag(self, entry: InboxEntry, size: int) -> None:
         """A diagnostic bundle (stored as it is, never opened)."""
-        name = entry.name.key
-        self.add(entry.path, entry.support_id, entry.service_day, name, "diag", None, None, size)
+        self.add(
+            path=entry.path,
+            support_id=entry.support_id,
+            service_day=entry.service_day,
+            upload_key=entry.name.key,
+            outcome="diag",
+            reason=None,
+            sha256=None,
+            size=size,
+        )
 
     def table(self) -> pa.Table:
         """The outcomes so far, in the order they were added (`FATES` columns)."""
@@ -181,7 +205,7 @@ def triage_batch(
                 )
             prior = landed_sha.get(name.key)
             if prior == sha:
-                _add_fate(fates, file, sha, "duplicate", None)
+                fates.add_upload(file, sha, "duplicate", None)
                 continue
             if prior is not None:
                 raise BadUpload(
@@ -191,14 +215,14 @@ def triage_batch(
             landing = _open(file, sha)
         except BadUpload as bad:
             quarantined.append(_quarantine(file, sha, bad))
-            _add_fate(fates, file, sha, "quarantined", bad.reason.value)
+            fates.add_upload(file, sha, "quarantined", bad.reason.value)
             continue
         landed_sha[name.key] = sha
         if name.tmid not in owners:
             owners[name.tmid] = entry.support_id
             new_owners[name.tmid] = entry.support_id
         landings.append(landing)
-        _add_fate(fates, file, sha, "landed", None)
+        fates.add_upload(file, sha, "landed", None)
     uploads, records, rejects = _rows(landings, landed_at)
     return BatchResult(uploads, records, rejects, quarantined, fates.table(), new_owners)
 
@@ -309,18 +333,4 @@ def _quarantine(file: InboxFile, sha: str, bad: BadUpload) -> QuarantineItem:
         data=file.data,
         size=len(file.data),
         sha256=sha,
-    )
-
-
-def _add_fate(fates: Fates, file: InboxFile, sha: str, outcome: str, reason: str | None) -> None:
-    entry = file.entry
-    fates.add(
-        entry.path,
-        entry.support_id,
-        entry.service_day,
-        entry.name.key if entry.name else None,
-        outcome,
-        reason,
-        sha,
-        len(file.data),
     )
