@@ -16,7 +16,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.json_text import PLAIN_JSON_OBJECT
+from transforms.json_text import PLAIN_JSON_OBJECT, STARTS_AN_OBJECT
 from transforms.reasons import Reject
 
 _TIME_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}[+-]\d{2}:\d{2}$"
@@ -242,7 +242,7 @@ def _json_objects_by_duckdb(details: pl.Series) -> pl.Series:
     (tests/transforms/test_log_text.py); the first-character test is Polars' (in DuckDB, the
     same test costs more than the validation). A plain projection keeps the rows in order
     (DuckDB's `preserve_insertion_order`): no row number to sort by."""
-    starts_an_object = details.str.contains(r"^[ \t\r\n]*\{").fill_null(False)
+    starts_an_object = details.str.contains(STARTS_AN_OBJECT).fill_null(False)
     if not starts_an_object.any():  # arrays, scalars, blanks: no query needed
         return starts_an_object
     con = _duckdb()
