@@ -12,14 +12,16 @@ the landing lock (no part appears in it meanwhile), in four steps:
 3. the replaced parts are deleted;
 4. the manifest is deleted.
 
-`visible_parts` is how every Python reader lists raw parts: a manifest whose merged part is
+`visible_parts` is how every Python reader lists raw parts (`visible_regular_parts` for
+`storage.duck`'s reads of named terminal folders): a manifest whose merged part is
 listed hides the parts it replaces, so a reader sees the small parts before step 2 and the
 merged part from then on, never both and never neither. A reader that listed the small parts
 just before step 3 and opens one after it fails and is retried (every step that reads the raw
 store has a RetryPolicy), and its retry lists again. A kill at any step is settled by the next
 compaction of that day (`recover`): a manifest with its merged part rolls forward (steps 3-4),
 one without rolls back (step 4). The DuckDB views glob the folders and do not read manifests:
-between steps 2 and 3, milliseconds per folder, a view counts that terminal-day twice.
+between steps 2 and 3, milliseconds per folder, a view read through its glob counts that
+terminal-day twice.
 """
 
 from __future__ import annotations
@@ -56,17 +58,18 @@ def visible_parts(root: Root, folder: str) -> list[str]:
 def visible_regular_parts(root: Root, folder: str) -> list[str]:
     """`visible_parts` among the regular files only (`Root.list_entries`: nothing followed,
     and a local root is listed without fsspec, whose import costs more than a small query)."""
-    return _visible_listed(root, folder, lambda rel: sorted(root.list_entries(rel).sizes))
+    return _visible_listed(root, folder, lambda rel: sorted(root.list_sizes(rel)))
 
 
-def _visible_listed(root: Root, folder: str, listed: Callable[[str], list[str]]) -> list[str]:
+def _visible_listed(root: Root, folder: str, list_folder: Callable[[str], list[str]]) -> list[str]:
+    """`_visible` of the files `list_folder(folder)` gives, listed again if a manifest went."""
     for _attempt in range(3):
-        files = listed(folder)
+        files = list_folder(folder)
         try:
             return _visible(root, files)
         except FileNotFoundError:
             continue  # a compaction finished between the listing and the manifest's read
-    return _visible(root, listed(folder))
+    return _visible(root, list_folder(folder))
 
 
 def _visible(root: Root, files: list[str]) -> list[str]:
