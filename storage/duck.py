@@ -132,7 +132,9 @@ class AnalystConnection:
     def pruned(self, query: str, parameters: object = None) -> str:
         """The query as it will run: view references limited to the partitions it pins
         (with `parameters`, those its `?` or `$name` parameters pin too)."""
-        return prune_query(self.duckdb, self.warehouse, query, parameters, self.raw_columns)
+        return prune_query(
+            self.duckdb, self.warehouse, query, parameters, raw_columns=self.raw_columns
+        )
 
     def sql(self, query: str, *, alias: str = "", params: object = None) -> duckdb.DuckDBPyRelation:
         return self.duckdb.sql(self.pruned(query, params), alias=alias, params=params)
@@ -181,6 +183,7 @@ def prune_query(
     warehouse: Root,
     query: str,
     parameters: object = None,
+    *,
     raw_columns: Mapping[str, Sequence[str]] | None = None,
 ) -> str:
     """`query` with each view reference that its `where` limits replaced by the view's macro
@@ -191,7 +194,9 @@ def prune_query(
     explain = _EXPLAIN.match(query)
     if explain:
         rest = query[explain.end() :]
-        return explain.group(0) + prune_query(con, warehouse, rest, parameters, raw_columns)
+        return explain.group(0) + prune_query(
+            con, warehouse, rest, parameters, raw_columns=raw_columns
+        )
     references = _limited_references(con, query, _by_identifier(parameters))
     if not references:
         return query
@@ -339,6 +344,8 @@ def _files_read(warehouse: Root, table: str, columns: Sequence[str], files: Sequ
 def _macro_call(
     ref: ViewReference, view: PrunedView, support_ids: list[str], days: list[str]
 ) -> str | None:
+    """The view's `_in` macro over `support_ids`, `days` (and the pinned TMIDs, for a raw
+    table); None if all three are unlimited."""
     if support_ids == ["*"] and days == ["*"] and ref.limit.tmids is None:
         return None
     if not view.by_contract:
