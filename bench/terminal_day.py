@@ -14,32 +14,26 @@ shared).
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import statistics
 import time
 from pathlib import Path
 
+from bench.analyst import SUPPORT_ID, Queries
 from bench.measure import REPO
 
-SUPPORT_ID = "S0001"
 
-
-def queries(warehouse: Path, day: str) -> dict[str, tuple[str, str]]:
-    """name -> (connection kind, query): the first TMID folder of the contract-day."""
+def queries(warehouse: Path, day: dt.date) -> dict[str, tuple[str, str]]:
+    """name -> (connection kind, query): `bench.analyst`'s h and d, and d's hand-named
+    folder, for the first TMID folder of the contract-day."""
     folder = warehouse / "raw" / "records" / f"support_id={SUPPORT_ID}" / f"day={day}"
     tmid = sorted(p.name for p in folder.iterdir())[0].removeprefix("tmid=")
-    where = f"support_id = '{SUPPORT_ID}' and day = '{day}'"
-    hand = f"/raw/records/support_id={SUPPORT_ID}/day={day}/tmid={tmid}/*.parquet"
+    chosen = Queries(day=day, first=day, last=day, data_days=[day], tmid=tmid)
     return {
-        "hand-named TMID folder": ("plain", f"select count(*) from warehouse_days('{hand}')"),
-        "h. tmid = (connect)": (
-            "analyst",
-            f"select count(*) from records where {where} and tmid = '{tmid}'",
-        ),
-        "d. drill_terminal_activity": (
-            "analyst",
-            f"select count(*) from drill_terminal_activity('{SUPPORT_ID}', date '{day}', '{tmid}')",
-        ),
+        "hand-named TMID folder": ("plain", chosen.d_hand()),
+        "h. tmid = (connect)": ("analyst", chosen.h()),
+        "d. drill_terminal_activity": ("analyst", chosen.d()),
     }
 
 
@@ -47,7 +41,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=REPO / "var" / "bench" / "analyst")
     parser.add_argument("--size", default="20d-500t", help="a folder bench.analyst built")
-    parser.add_argument("--day", default="2024-03-20", help="the drilled day (bench.analyst's)")
+    parser.add_argument(
+        "--day",
+        type=dt.date.fromisoformat,
+        default=dt.date(2024, 3, 20),
+        help="the drilled day (bench.analyst's)",
+    )
     parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
     built = args.workdir / args.size
