@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import IO
 
 import pyarrow as pa
 
@@ -29,6 +30,9 @@ class BatchFiles:
     quarantine: dict[str, pa.Table]  # support ID (or `layout.INVALID_SUPPORT`) -> its rows
     quarantine_blobs: list[tuple[str, str]]  # (support ID, inbox path): too large for a row
     diag_bundles: list[tuple[str, str]]  # (support ID, inbox path)
+    # Inbox path -> its reader, for every path of `quarantine_blobs` and `diag_bundles`: opened
+    # before the commit (`Root.open_files`), so what the commit copies is what was opened.
+    sources: dict[str, IO[bytes]]
     new_owners: dict[str, str]  # TMID -> the contract it is first landed for
     landing_log: pa.Table  # every consumed inbox file's fate
     consumed: list[str]  # inbox paths, deleted once the batch is committed
@@ -55,10 +59,10 @@ def commit(inbox: Root, warehouse: Root, batch: BatchFiles) -> None:
             add(rel, lambda r=rel, t=table: parquet.write_table(warehouse, r, t))
         for support_id, path in batch.quarantine_blobs:
             blob = layout.quarantine_blob(support_id, q_day, batch_id, path)
-            add(blob, lambda p=path, b=blob: blobs.copy_into_blob(inbox, p, warehouse, b))
+            add(blob, lambda s=batch.sources[path], b=blob: blobs.write_blob(warehouse, b, s))
         for support_id, path in batch.diag_bundles:
             target = layout.diag_bundle_of_inbox_file(support_id, path)
-            add(target, lambda p=path, t=target: blobs.copy_into_blob(inbox, p, warehouse, t))
+            add(target, lambda s=batch.sources[path], t=target: blobs.write_blob(warehouse, t, s))
         for tmid, support_id in batch.new_owners.items():
             marker = layout.terminal_owner_marker(tmid, support_id)
             add(marker, lambda m=marker: warehouse.write_bytes(m, b""))

@@ -178,6 +178,9 @@ def _s3_filesystem() -> fsspec.AbstractFileSystem:
 # A folder's relative path ends with `/` (as an S3 folder marker's key does), on both roots.
 
 EMPTY_FOLDER = "an empty folder"  # also an S3 folder marker with nothing below it
+# A listed entry with nothing at its path when it was to be read: deleted or moved since the
+# listing. Reported as what it is, as a link swapped in is, so the caller settles it by name.
+GONE = "gone (deleted or moved since the listing)"
 
 
 class NotAFile(OSError):
@@ -267,15 +270,44 @@ class Root:
         """Several regular files at once: (path -> bytes, path -> what it is for each path
         that turned out not to be a regular file when opened, and so was not read). A
         listing already sets those apart; this catches one swapped in since (a link put in
-        place of a listed file)."""
+        place of a listed file) and one that is gone since (`GONE`)."""
         if not rels:
             return {}, {}
         if self.is_local:
             # Plain `open` per file: fsspec's path handling costs more than reading a small
             # inbox file, and landing reads tens of thousands of them.
             return _read_local(self.base, rels)
-        got = self.fs.cat([self.full(r) for r in rels], on_error="raise")
-        return {self.rel(k): v for k, v in got.items()}, {}
+        got = self.fs.cat([self.full(r) for r in rels], on_error="return")
+        read: dict[str, bytes] = {}
+        gone: dict[str, str] = {}
+        for key, value in got.items():
+            if isinstance(value, FileNotFoundError):
+                gone[self.rel(key)] = GONE
+            elif isinstance(value, BaseException):
+                raise value  # transient ones are retried (`_retried`)
+            else:
+                read[self.rel(key)] = value
+        return read, gone
+
+    @contextlib.contextmanager
+    def open_files(self, rels: list[str]) -> Iterator[tuple[dict[str, IO[bytes]], dict[str, str]]]:
+        """Readers of several regular files, open until the block exits: (path -> reader,
+        path -> what it is for each path that is no regular file now, or `GONE`). Nothing
+        is followed (see `open_read`), and a reader keeps the file it opened: a link put in
+        its place, or its removal, after this call changes nothing of what is read."""
+        with contextlib.ExitStack() as stack:
+            opened: dict[str, IO[bytes]] = {}
+            refused: dict[str, str] = {}
+            if self.is_local:
+                for rel, fd in _open_local_files(self.base, rels, refused):
+                    opened[rel] = stack.enter_context(os.fdopen(fd, "rb"))
+            else:
+                for rel in rels:
+                    try:
+                        opened[rel] = stack.enter_context(self.fs.open(self.full(rel), "rb"))
+                    except FileNotFoundError:
+                        refused[rel] = GONE
+            yield opened, refused
 
     @_retried
     def size(self, rel: str) -> int:
@@ -548,11 +580,26 @@ def _read_local(base: str, rels: list[str]) -> tuple[dict[str, bytes], dict[str,
     """(path -> bytes, path -> what it is when not a regular file); each folder opened once."""
     read: dict[str, bytes] = {}
     not_files: dict[str, str] = {}
+    for rel, fd in _open_local_files(base, rels, not_files):
+        with os.fdopen(fd, "rb") as src:
+            read[rel] = src.read()
+    return read, not_files
+
+
+def _open_local_files(
+    base: str, rels: list[str], not_files: dict[str, str]
+) -> Iterator[tuple[str, int]]:
+    """(path, descriptor) of each regular file of `rels`, each folder opened once; what is
+    no regular file (a link, a FIFO..., or `GONE`) goes into `not_files` instead. The caller
+    owns (closes) each descriptor as it gets it."""
     for folder, members in _by_folder(rels).items():
         try:
             at = _open_folder(base, folder)
         except NotAFile as exc:
             not_files.update((rel, exc.kind) for rel, _name in members)
+            continue
+        except FileNotFoundError:
+            not_files.update((rel, GONE) for rel, _name in members)
             continue
         try:
             for rel, name in members:
@@ -561,11 +608,12 @@ def _read_local(base: str, rels: list[str]) -> tuple[dict[str, bytes], dict[str,
                 except NotAFile as exc:
                     not_files[rel] = exc.kind
                     continue
-                with os.fdopen(fd, "rb") as src:
-                    read[rel] = src.read()
+                except FileNotFoundError:
+                    not_files[rel] = GONE
+                    continue
+                yield rel, fd
         finally:
             os.close(at)
-    return read, not_files
 
 
 def _delete_local(base: str, rels: list[str]) -> None:

@@ -6,6 +6,7 @@ decision); the Dagster asset in `assets/landing/raw.py` only calls `land_day` an
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -13,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -106,6 +108,9 @@ class LandingLimits:
     share_files: int = 250
     # Starting workers costs about a second, worth it only for an inbox with this many files.
     parallel_from_files: int = 2000
+    # Files a batch's commit copies (bundles, files too large for a row): each is held open
+    # from before the commit until it is copied, so this bounds the open files.
+    batch_copies: int = 200
 
 
 def land_day(
@@ -145,7 +150,7 @@ def land_day(
         days = landable_days(now(), first_service_day())
         with Workers(limits.workers if parallel else 1) as workers:
             with gc_paused():  # an entry per inbox file, no cycle
-                mine = _paths_of_run(listing, not_files, contracts, day, days)
+                mine, copied = _paths_of_run(listing, not_files, contracts, day, days)
             report.files_seen = len(mine)
             pipeline = _TwoDeep(
                 workers,
@@ -155,7 +160,7 @@ def land_day(
                 context=LandingContext(landed_sha={}, owners=warehouse.terminal_owners(wh)),
                 landed_before=warehouse.landed_by_terminal(wh, day),
             )
-            for paths in _batches(mine, listing, limits):
+            for paths in _batches(mine, listing, copied, limits):
                 # Classified again here, so that only one batch's entries are held at a time.
                 with gc_paused():  # see gc_paused: thousands of objects per batch, no cycle
                     batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
@@ -177,7 +182,7 @@ def _commit_and_report(
     report: LandingReport,
     progress: Callable[[str], None],
 ) -> None:
-    _commit(inbox, wh, day, triaged)
+    triaged = _commit(inbox, wh, day, triaged)
     report.add(triaged)
     progress(
         f"batch {report.batches}: {len(triaged.entries)} files, {report.accounted} of "
@@ -197,29 +202,40 @@ def _paths_of_run(
     contracts: frozenset[str],
     day: dt.date,
     days: tuple[dt.date, dt.date],
-) -> list[str]:
+) -> tuple[list[str], set[str]]:
     """This run's inbox paths in landing order: dayless files and bundles first, so that even
-    a run with no upload settles them. Only paths are kept: a classified entry weighs about
-    1 KiB, and a large day has 100,000 files."""
+    a run with no upload settles them; and those of them the commit copies (bundles, files
+    too large to read). Only paths are kept: a classified entry weighs about 1 KiB, and a
+    large day has 100,000 files."""
     keyed = []
+    copied: set[str] = set()
     for path in listing:
         entry = classify(path, contracts, days, not_files.get(path))
         if _belongs_to_run(entry, day):
             keyed.append((entry.kind is Kind.UPLOAD, path))
+            if entry.kind is Kind.DIAG or listing[path] > MAX_ZIP_BYTES:
+                copied.add(path)
     keyed.sort()
-    return [path for _upload, path in keyed]
+    return [path for _upload, path in keyed], copied
 
 
-def _batches(paths: list[str], sizes: dict[str, int], limits: LandingLimits) -> Iterator[list[str]]:
+def _batches(
+    paths: list[str], sizes: dict[str, int], copied: set[str], limits: LandingLimits
+) -> Iterator[list[str]]:
     batch: list[str] = []
-    batch_bytes = 0
+    batch_bytes = copies = 0
     for path in paths:
-        size = sizes[path]
-        if batch and (len(batch) >= limits.batch_files or batch_bytes + size > limits.batch_bytes):
+        size, is_copy = sizes[path], path in copied
+        if batch and (
+            len(batch) >= limits.batch_files
+            or batch_bytes + size > limits.batch_bytes
+            or copies + is_copy > limits.batch_copies
+        ):
             yield batch
-            batch, batch_bytes = [], 0
+            batch, batch_bytes, copies = [], 0, 0
         batch.append(path)
         batch_bytes += size
+        copies += is_copy
     if batch:
         yield batch
 
@@ -434,14 +450,52 @@ def batch_id_of(day: dt.date, batch: list[InboxEntry], at: dt.datetime) -> str:
     return at.strftime("%Y%m%dT%H%M%S") + "-" + digest.hexdigest()[:16]
 
 
-def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
+def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> TriagedBatch:
+    """Store the batch; returns it with the fates it was stored with (see `_opened_or_refused`)."""
+    copied = _copied_at_commit(triaged)
+    with inbox.open_files(copied) as (sources, refused):
+        triaged = _opened_or_refused(triaged, refused)
+        landing_batch.commit(inbox, wh, _batch_files(triaged, day, sources))
+    return triaged
+
+
+def _copied_at_commit(triaged: TriagedBatch) -> list[str]:
+    """Inbox paths whose bytes the commit copies (bundles, files too large for a row): the
+    workers never read them."""
+    blobs = [item.path for item in triaged.quarantined if item.data is None]
+    return blobs + [path for _support_id, path in _diag_bundles(triaged.fates)]
+
+
+def _opened_or_refused(triaged: TriagedBatch, refused: dict[str, str]) -> TriagedBatch:
+    """The batch with each entry that was to be copied but is no regular file now (a link
+    or FIFO swapped in since the listing, or gone) quarantined by name, as a worker's read
+    settles an upload swapped or gone: no content, and the rest of the batch commits."""
+    if not refused:
+        return triaged
+    items = {e.path: not_a_file(e, refused[e.path]) for e in triaged.entries if e.path in refused}
+    fates = Fates()
+    for item in items.values():
+        fates.add_quarantined(item)
+    kept = pc.invert(pc.is_in(triaged.fates["path"], pa.array(list(items), pa.string())))
+    # A file too large for a row keeps its place among the quarantined; a bundle joins them.
+    quarantined = [items.pop(item.path, item) for item in triaged.quarantined]
+    return dataclasses.replace(
+        triaged,
+        fates=pa.concat_tables([triaged.fates.filter(kept), fates.table()]),
+        quarantined=quarantined + list(items.values()),
+    )
+
+
+def _batch_files(
+    triaged: TriagedBatch, day: dt.date, sources: dict[str, IO[bytes]]
+) -> landing_batch.BatchFiles:
     batch_id, at = triaged.batch_id, triaged.at
     q_day = service_day_of_instant(at)
     quarantine = {
         support_id: _quarantine_table(items, support_id, q_day, batch_id, at)
         for support_id, items in _by_support(triaged.quarantined).items()
     }
-    files = landing_batch.BatchFiles(
+    return landing_batch.BatchFiles(
         batch_id=batch_id,
         day=day,
         quarantine_day=q_day,
@@ -453,11 +507,11 @@ def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> None:
             if item.data is None
         ],
         diag_bundles=_diag_bundles(triaged.fates),
+        sources=sources,
         new_owners=triaged.new_owners,
         landing_log=_landing_log(triaged.fates, day, batch_id, at),
         consumed=[e.path for e in triaged.entries],
     )
-    landing_batch.commit(inbox, wh, files)
 
 
 def _support_or_invalid(support_id: str | None) -> str:

@@ -110,7 +110,8 @@ def _land_share(share: Share) -> ShareResult:
     files = [InboxFile(e, data[e.path]) for e in share.entries if e.path in data]
     del data
     result = triage_batch(files, share.context, share.landed_at)
-    # Listed as regular files, but not one when opened (a link swapped in since): by name.
+    # Listed as regular files, but not one when opened (a link swapped in since, or gone):
+    # by name.
     unread = [not_a_file(e, not_files[e.path]) for e in share.entries if e.path in not_files]
     unread_fates = Fates()
     for item in unread:

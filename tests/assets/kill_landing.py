@@ -35,7 +35,7 @@ def counted(fn):
 roots.Root.delete = counted(roots.Root.delete)
 roots.Root.delete_many = counted(roots.Root.delete_many)
 roots.os.replace = counted(os.replace)  # the moment a written file appears
-blobs.copy_into_blob = counted(blobs.copy_into_blob)
+blobs.write_blob = counted(blobs.write_blob)
 
 ids = frozenset(c.support_id for c in load_contracts(contracts_file))
 land_day(

@@ -14,9 +14,9 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from assets.landing.land import LandingLimits, land_day
+from assets.landing.land import MAX_ZIP_BYTES, LandingLimits, land_day
 from samples import logs
-from storage import crypto, duck
+from storage import crypto, duck, layout
 from storage.roots import Root
 from transforms.reasons import Quarantine
 
@@ -47,7 +47,11 @@ def land(base: Path, **kwargs) -> object:
 
 
 def quarantine(base: Path) -> dict[str, tuple]:
-    con = duck.connect(Root(str(base / "warehouse")))
+    return quarantine_rows(Root(str(base / "warehouse")))
+
+
+def quarantine_rows(wh: Root) -> dict[str, tuple]:
+    con = duck.connect(wh)
     rows = con.execute("select name, reason, detail, sha256, size from quarantine").fetchall()
     return {name: rest for name, *rest in rows}
 
@@ -232,6 +236,120 @@ def test_a_file_swapped_for_a_link_after_the_listing_is_never_read(tmp_path, out
     assert list((inbox / "S0001").iterdir()) == []
 
 
+def the_swap(how: str, place: Path, secret: Path) -> None:
+    """Replace the listed regular file `place` as a writer racing the landing would."""
+    place.unlink()
+    if how == "link":
+        place.symlink_to(secret)
+    elif how == "fifo":
+        os.mkfifo(place)
+
+
+SWAPPED_DETAIL = {
+    "link": "a symbolic link, not a regular file: quarantined by name, never opened or followed",
+    "fifo": "a FIFO, not a regular file: quarantined by name, never opened or followed",
+    "deleted": (
+        "gone (deleted or moved since the listing), not a regular file: quarantined by name,"
+        " never opened or followed"
+    ),
+}
+
+
+@pytest.mark.parametrize("how", ["link", "fifo", "deleted"])
+@pytest.mark.parametrize("copied", ["bundle", "oversized"])
+def test_a_file_copied_at_the_commit_and_swapped_after_the_listing_fails_no_batch(
+    tmp_path, outside, copied, how
+):
+    """A diagnostic bundle and a file too large to be an upload are not read by the workers:
+    their bytes are copied at the batch's commit. Swapped for a link to a key file, for a
+    FIFO, or deleted after the listing, such an entry is quarantined by name (no content) and
+    the rest of its batch (a good upload with it) commits; nothing of the key is stored."""
+    target, marker = outside
+    secret = target / "server.key"
+    before = secret.read_bytes()
+    inbox = tmp_path / "inbox" / "S0001"
+    (inbox / "diag").mkdir(parents=True)
+    # Two files the landing settles first make the first batch (two files a batch): the
+    # swap is made once it is committed, so after the second batch was listed and triaged.
+    for name in ("a-misplaced.txt", "b-misplaced.txt"):
+        (inbox / name).write_bytes(b"not an upload")
+    uploads = {n: upload_name(n) for n in (1, 2, 3)}
+    for n, (name, sent15) in uploads.items():
+        if copied == "oversized" and n == 2:
+            continue
+        (inbox / name).write_bytes(upload_bytes(sent15, f"good upload {n}"))
+    if copied == "bundle":  # batch 2: the bundle and upload 1
+        rel = f"S0001/diag/{upload_name(9)[0]}"
+        (inbox / "diag" / upload_name(9)[0]).write_bytes(b"a bundle's bytes")
+    else:  # batch 2: upload 1 and the oversized file in upload 2's name
+        rel = f"S0001/{uploads[2][0]}"
+        with open(inbox / uploads[2][0], "wb") as big:  # sparse: its size is what counts
+            big.truncate(MAX_ZIP_BYTES + 1)
+    place = tmp_path / "inbox" / rel
+
+    swapped = []
+
+    def swap(_message: str) -> None:
+        if not swapped:
+            the_swap(how, place, secret)
+            swapped.append(True)
+
+    limits = LandingLimits(batch_files=2, batch_bytes=1 << 30, workers=1)
+    report = land(tmp_path, limits=limits, progress=swap)
+
+    assert swapped
+    landed = 3 if copied == "bundle" else 2
+    assert report.outcomes == {"landed": landed, "quarantined": 3}
+    assert report.quarantined_by_reason == {
+        Quarantine.BAD_NAME.value: 2,
+        Quarantine.NOT_A_FILE.value: 1,
+    }
+    got = quarantine(tmp_path)
+    assert tuple(got[rel]) == (Quarantine.NOT_A_FILE.value, SWAPPED_DETAIL[how], None, 0)
+    con = duck.connect(Root(str(tmp_path / "warehouse")))
+    log = con.execute("select path, outcome, reason from landing_log order by path").fetchall()
+    assert len(log) == report.files_seen == landed + 3  # one row per inbox entry
+    assert (rel, "quarantined", Quarantine.NOT_A_FILE.value) in log
+    bundles = tmp_path / "warehouse" / layout.DIAG_ROOT
+    assert not bundles.exists() or not [p for p in bundles.rglob("*") if p.is_file()]
+    assert list((tmp_path / "warehouse").rglob("*.blob")) == []  # nor the oversized file
+    for n in (1, 3):
+        assert stores(tmp_path / "warehouse", f"good upload {n}")
+    assert not stores(tmp_path / "warehouse", marker)
+    assert secret.read_bytes() == before  # the link's target is untouched
+    assert not os.path.lexists(place)  # the link or FIFO is gone with its batch
+    again = land(tmp_path)
+    assert (again.files_seen, again.batches) == (0, 0)
+
+
+def test_an_upload_deleted_after_the_listing_is_quarantined_by_name(tmp_path):
+    """The workers read a batch long after the listing: an upload deleted (or moved) in
+    between fails nothing; its name is quarantined, so the landing log still has its row."""
+    inbox = tmp_path / "inbox" / "S0001"
+    inbox.mkdir(parents=True)
+    names = [upload_name(n) for n in (1, 2, 3)]
+    for name, sent15 in names:
+        (inbox / name).write_bytes(upload_bytes(sent15, "an upload"))
+    swapped = []
+
+    def delete(_message: str) -> None:
+        if not swapped:
+            (inbox / names[2][0]).unlink()
+            swapped.append(True)
+
+    report = land(tmp_path, limits=LandingLimits(batch_files=1, workers=1), progress=delete)
+
+    assert report.outcomes == {"landed": 2, "quarantined": 1}
+    rel = f"S0001/{names[2][0]}"
+    assert tuple(quarantine(tmp_path)[rel]) == (
+        Quarantine.NOT_A_FILE.value,
+        SWAPPED_DETAIL["deleted"],
+        None,
+        0,
+    )
+    assert land(tmp_path).files_seen == 0
+
+
 def symlink_member_zip(sent15: str, target: bytes) -> bytes:
     """A well-formed upload whose one member, named as it should be, is a Unix symbolic
     link to `target` (as `zip --symlinks` makes it)."""
@@ -267,3 +385,19 @@ def test_an_upload_whose_member_is_a_link_is_quarantined_and_never_delivered(tmp
     assert detail == f"member '{sent15}.log' is a symbolic link, not a regular file"
     con = duck.connect(Root(str(tmp_path / "warehouse")))
     assert con.execute("select count(*) from uploads").fetchone() == (0,)
+
+
+def test_a_batch_holds_at_most_batch_copies_files_copied_at_its_commit(tmp_path):
+    """Each bundle is held open from before its batch's commit to its copy: a batch takes at
+    most `batch_copies` of them, and more bundles make more batches."""
+    folder = tmp_path / "inbox" / "S0001" / "diag"
+    folder.mkdir(parents=True)
+    for n in (1, 2, 3):
+        (folder / upload_name(n)[0]).write_bytes(b"a bundle")
+    name, sent15 = upload_name(4)
+    (folder.parent / name).write_bytes(upload_bytes(sent15, "an upload"))
+
+    report = land(tmp_path, limits=LandingLimits(batch_copies=2, workers=1))
+
+    assert report.outcomes == {"diag": 3, "landed": 1}
+    assert report.batches == 2  # [bundle 1, bundle 2], [bundle 3, the upload]

@@ -133,3 +133,45 @@ def test_s3_folder_markers_are_settled_as_empty_local_folders_are(s3_env, tmp_pa
         Quarantine.NOT_A_FILE.value,
         "an empty folder, not a regular file: quarantined by name, never opened or followed",
     ]
+
+
+def test_s3_keys_deleted_after_the_listing_are_quarantined_by_name(s3_env):
+    """A key deleted between the listing and its read (an upload, by the workers) or its copy
+    (a bundle, at the commit) fails no batch: it is quarantined by name, as locally."""
+    import boto3
+
+    from assets.landing.land import LandingLimits
+    from tests.assets.test_landing_not_files import (
+        CONTRACTS,
+        DAY,
+        NOW,
+        SWAPPED_DETAIL,
+        quarantine_rows,
+        upload_bytes,
+        upload_name,
+    )
+    from transforms.reasons import Quarantine
+
+    client = boto3.client("s3", endpoint_url=os.environ["AWS_ENDPOINT_URL"])
+    uploads = [upload_name(n) for n in (1, 2, 3)]
+    bundle = f"S0001/diag/{upload_name(9)[0]}"
+    objects = {"S0001/a.txt": b"x", "S0001/b.txt": b"x", bundle: b"a bundle's bytes"}
+    objects |= {f"S0001/{name}": upload_bytes(sent15, "up") for name, sent15 in uploads}
+    for key, body in objects.items():
+        client.put_object(Bucket=s3_env, Key=f"inbox/{key}", Body=body)
+    gone = [bundle, f"S0001/{uploads[1][0]}"]  # batch 2 is copied, batch 3 read after batch 1
+
+    def delete(message: str) -> None:
+        if message.startswith("batch 1:"):
+            for key in gone:
+                client.delete_object(Bucket=s3_env, Key=f"inbox/{key}")
+
+    inbox, wh = Root(f"s3://{s3_env}/inbox"), Root(f"s3://{s3_env}/warehouse")
+    limits = LandingLimits(batch_files=2, workers=1)
+    report = land_day(inbox, wh, CONTRACTS, DAY, now=lambda: NOW, limits=limits, progress=delete)
+
+    assert report.outcomes == {"landed": 2, "quarantined": 4}
+    rows = quarantine_rows(wh)
+    for key in gone:
+        assert tuple(rows[key]) == (Quarantine.NOT_A_FILE.value, SWAPPED_DETAIL["deleted"], None, 0)
+    assert inbox.list_files() == []

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from storage.roots import NotAFile, Root
+from storage.roots import GONE, NotAFile, Root
 
 
 @pytest.fixture
@@ -68,3 +68,34 @@ def test_deletes_remove_links_never_their_targets_nor_through_a_link(root, tmp_p
     root.delete("S0001/a.zip")
     assert (tmp_path / "outside" / "a.zip").read_bytes() == b"not the inbox's"
     assert (tmp_path / "outside" / "key").read_bytes() == b"secret"
+
+
+def test_open_files_refuses_what_is_no_file_now_and_keeps_what_it_opened(root, tmp_path):
+    """What the landing's commit copies is opened before it: a link, a FIFO or nothing at a
+    listed path is named, not opened; a file opened stays the file read, whatever is put in
+    its place afterwards."""
+    base = tmp_path / "root"
+    (base / "S0001" / "link.zip").symlink_to(tmp_path / "outside" / "key")
+    os.mkfifo(base / "S0001" / "fifo.zip")
+    (base / "S0002").symlink_to(tmp_path / "outside")
+    rels = ["S0001/a.zip", "S0001/link.zip", "S0001/fifo.zip", "S0001/gone.zip", "S0002/key"]
+    rels.append("S0003/gone.zip")  # a folder that is gone too
+    with root.open_files(rels) as (opened, refused):
+        assert refused == {
+            "S0001/link.zip": "a symbolic link",
+            "S0001/fifo.zip": "a FIFO",
+            "S0001/gone.zip": GONE,
+            "S0002/key": "below a symbolic link ('S0002')",
+            "S0003/gone.zip": GONE,
+        }
+        (base / "S0001" / "a.zip").unlink()
+        (base / "S0001" / "a.zip").symlink_to(tmp_path / "outside" / "key")
+        assert list(opened) == ["S0001/a.zip"]
+        assert opened["S0001/a.zip"].read() == b"regular"
+    assert opened["S0001/a.zip"].closed
+
+
+def test_read_files_names_a_file_gone_since_the_listing(root):
+    read, not_files = root.read_files(["S0001/a.zip", "S0001/gone.zip", "S0009/gone.zip"])
+    assert read == {"S0001/a.zip": b"regular"}
+    assert not_files == {"S0001/gone.zip": GONE, "S0009/gone.zip": GONE}
