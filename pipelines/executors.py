@@ -10,9 +10,9 @@
 - anything else: the code location still loads (sensors, schedules and the UI stay up), and
   every run fails at its start with the one line that names the setting, not retried.
 
-The one-host executor also refuses, before any step, a run of Dagster's implicit job of every
-asset that selects no asset: `dagster asset materialize --select 'group:rwa'` (a typo) resolves
-to no asset, and Dagster reads an empty selection as "all of them" (docs/decisions.md).
+Every engine refuses, before any step, a run of Dagster's implicit job of every asset that
+selects no asset: `dagster asset materialize --select 'group:rwa'` (a typo) resolves to no
+asset, and Dagster reads an empty selection as "all of them" (docs/decisions.md).
 
 The Celery broker and result backend come from `IT360_CELERY_BROKER` and
 `IT360_CELERY_BACKEND` (e.g. `redis://host:6379/0` and `redis://host:6379/1`), read by the run
@@ -23,6 +23,7 @@ The `celery` and `k8s` choices need the `scale` extra (`pip install -e '.[scale]
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import dagster as dg
 
@@ -116,6 +117,13 @@ class SelectionGuard(dg.Executor):
     def get_step_event_or_retry_event(self, *args, **kwargs):
         return self.inner.get_step_event_or_retry_event(*args, **kwargs)
 
+    def __getattr__(self, name: str):
+        # An engine's own loop reads its executor back from the run's context (Celery's
+        # `app_args()`, for one): everything else is the wrapped executor's.
+        if name == "inner":  # not set yet (a copy being built): no recursion
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
     def execute(self, plan_context, execution_plan):
         if selects_nothing(plan_context.dagster_run):
             refuse_run(plan_context, NOTHING_SELECTED)
@@ -145,17 +153,29 @@ def guarded_executor(init_context: dg.InitExecutorContext) -> SelectionGuard:
     return SelectionGuard(inner, in_process_twin(inner) if multiprocess else None)
 
 
-def guarded_default() -> dg.ExecutorDefinition:
-    """Dagster's default executor (same name, run config and requirements) refusing a run
-    that selects nothing, and running a one-step plan in the run worker."""
-    default = dg.multi_or_in_process_executor
+def guarded(
+    engine: dg.ExecutorDefinition,
+    creation: Callable[[dg.InitExecutorContext], SelectionGuard] | None = None,
+) -> dg.ExecutorDefinition:
+    """`engine` (same name, run config and requirements) refusing a run that selects nothing;
+    `creation` builds the guarded executor, by default `engine`'s own behind the guard."""
+
+    def guard_engine(init_context: dg.InitExecutorContext) -> SelectionGuard:
+        return SelectionGuard(engine.executor_creation_fn(init_context))
+
     return dg.ExecutorDefinition(
-        name=default.name,
-        config_schema=default.config_schema,
-        requirements=default.get_requirements,
-        executor_creation_fn=guarded_executor,
-        description=default.description,
+        name=engine.name,
+        config_schema=engine.config_schema,
+        requirements=engine.get_requirements,
+        executor_creation_fn=creation or guard_engine,
+        description=engine.description,
     )
+
+
+def guarded_default() -> dg.ExecutorDefinition:
+    """Dagster's default executor refusing a run that selects nothing, and running a one-step
+    plan in the run worker."""
+    return guarded(dg.multi_or_in_process_executor, guarded_executor)
 
 
 def build_executor() -> dg.ExecutorDefinition | None:
@@ -170,7 +190,7 @@ def build_executor() -> dg.ExecutorDefinition | None:
     if choice == "celery":
         from dagster_celery import celery_executor
 
-        return celery_executor.configured(
+        return guarded(celery_executor).configured(
             {
                 "broker": {"env": "IT360_CELERY_BROKER"},
                 "backend": {"env": "IT360_CELERY_BACKEND"},
@@ -180,4 +200,4 @@ def build_executor() -> dg.ExecutorDefinition | None:
         )
     from dagster_k8s import k8s_job_executor
 
-    return k8s_job_executor
+    return guarded(k8s_job_executor)

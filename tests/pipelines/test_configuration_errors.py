@@ -2,7 +2,9 @@
 an unknown executor) fails the run once with its message, whatever the step's retry policy, and
 the CLI prints it in one line. Storage errors keep their retries (assets/retries.py)."""
 
+import json
 import secrets
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -133,20 +135,49 @@ def test_a_storage_error_keeps_its_retries_and_a_generator_stays_one():
     )
 
 
-def test_a_cli_selection_that_matches_no_asset_runs_nothing(sample, tmp_path):
+KUBECONFIG = """\
+apiVersion: v1
+kind: Config
+clusters: [{name: none, cluster: {server: "https://127.0.0.1:9"}}]
+users: [{name: none, user: {token: none}}]
+contexts: [{name: none, context: {cluster: none, user: none}}]
+current-context: none
+"""
+
+
+def _engine_settings(engine: str, folder: Path) -> tuple[dict[str, str], list[str]]:
+    """The environment and extra arguments of `IT360_EXECUTOR=engine`, with a broker or
+    cluster that answers nothing: a refused run never reaches them."""
+    if engine == "celery":
+        nowhere = "redis://127.0.0.1:9/0"
+        settings = {"IT360_CELERY_BROKER": nowhere, "IT360_CELERY_BACKEND": nowhere}
+        return {"IT360_EXECUTOR": engine, **settings}, []
+    if engine == "k8s":
+        (folder / "kubeconfig").write_text(KUBECONFIG)
+        run_config = folder / "k8s.yaml"
+        execution = {"load_incluster_config": False, "kubeconfig_file": str(folder / "kubeconfig")}
+        run_config.write_text(json.dumps({"execution": {"config": execution}}))
+        return {"IT360_EXECUTOR": engine}, ["-c", str(run_config)]
+    return {}, []
+
+
+@pytest.mark.parametrize("engine", ["multiprocess", "celery", "k8s"])
+def test_a_cli_selection_that_matches_no_asset_runs_nothing(sample, tmp_path, engine):
     """`--select 'group:rwa'` (a typo) without --partition: Dagster makes a run of its implicit
-    job with no selection, which it reads as every asset; the executor refuses it before any
+    job with no selection, which it reads as every asset; every engine refuses it before any
     step, in one line."""
     base, _ = sample
     home = tmp_path / "dagster_home"
+    settings, arguments = _engine_settings(engine, tmp_path)
     done = cli_materialize(
         base,
         home,
         None,
         "-c",
         str(CONSOLE),
+        *arguments,
         select="group:rwa",
-        env={"PYTHONWARNINGS": CLI_NOTICES},
+        env={"PYTHONWARNINGS": CLI_NOTICES, **settings},
     )
     lines = (done.stdout + done.stderr).splitlines()
     assert done.returncode != 0
