@@ -199,6 +199,12 @@ class NotAFile(OSError):
 Identity = tuple[int, int, int, int, int]
 
 
+# What a caller hands `delete_many` for an entry it settled by name as no regular file (a
+# link, a FIFO..., or gone when read, maybe not what was listed): deleted only if it still is
+# no regular file nor folder, so a file put at its name since is left, with its content.
+NO_FILE: Identity = (-1, -1, -1, -1, -1)
+
+
 def _identity(info: os.stat_result) -> Identity:
     return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
 
@@ -663,7 +669,8 @@ def _delete_local(base: str, rels: list[str], listed: Mapping[str, Identity] | N
         try:
             for rel, name in members:
                 was = listed.get(rel)
-                if was is None or _still_listed(at, name, rel, was):
+                # A folder goes only if empty: nothing in it is lost, whatever it is now.
+                if was is None or rel.endswith("/") or _still_listed(at, name, rel, was):
                     _delete_name(at, name, is_folder=rel.endswith("/"))
         finally:
             os.close(at)
@@ -675,10 +682,14 @@ def _still_listed(at: int, name: str, rel: str, was: Identity) -> bool:
     What is left open: a replacement in the microseconds between this lstat and the unlink
     that follows it (docs/reliability.md)."""
     try:
-        now = _identity(os.stat(name, dir_fd=at, follow_symlinks=False))
+        info = os.stat(name, dir_fd=at, follow_symlinks=False)
     except FileNotFoundError:
         return False
-    if now == tuple(was):
+    was = tuple(was)  # a list when read back from the journal
+    if was == NO_FILE:
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            return True
+    elif _identity(info) == was:
         return True
     log.warning("inbox entry %r changed since the listing; left for the next landing", rel)
     return False

@@ -31,7 +31,7 @@ from assets.landing.work import (
     split_shares,
 )
 from storage import journal, landing_batch, layout, locks, schemas, warehouse
-from storage.roots import Identity, Listing, Root
+from storage.roots import NO_FILE, Identity, Listing, Root
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
     Fates,
@@ -518,8 +518,20 @@ def _batch_files(
         new_owners=triaged.new_owners,
         landing_log=_landing_log(triaged.fates, day, batch_id, at),
         consumed=[e.path for e in triaged.entries],
-        listed={e.path: listed[e.path] for e in triaged.entries if e.path in listed},
+        listed=_listed_of_batch(triaged, listed),
     )
+
+
+def _listed_of_batch(triaged: TriagedBatch, listed: dict[str, Identity]) -> dict[str, Identity]:
+    """Each consumed path -> what its delete must still find there (`Root.delete_many`): what
+    the listing found, or, for an entry settled by name as no regular file, `NO_FILE` (a link
+    or FIFO swapped in since the listing is what was settled, and goes)."""
+    by_name = {i.path for i in triaged.quarantined if i.reason is Quarantine.NOT_A_FILE}
+    return {
+        e.path: NO_FILE if e.path in by_name else listed[e.path]
+        for e in triaged.entries
+        if e.path in by_name or e.path in listed
+    }
 
 
 def _support_or_invalid(support_id: str | None) -> str:

@@ -14,12 +14,13 @@ import pytest
 
 from assets.landing.land import LandingLimits, land_day
 from storage import duck, journal, layout
-from storage.roots import Root
+from storage.roots import NO_FILE, Root
 from tests.assets.test_landing_not_files import (
     CONTRACTS,
     DAY,
     NOW,
     quarantine,
+    stored_values,
     upload_bytes,
     upload_name,
 )
@@ -112,8 +113,7 @@ def test_an_upload_replaced_after_it_was_read_is_left_for_the_next_landing(tmp_p
         hashlib.sha256(new).hexdigest(),
         len(new),
     )
-    con = duck.connect(Root(str(tmp_path / "warehouse")))
-    assert con.execute("select content from quarantine where name = ?", [rel]).fetchone() == (new,)
+    assert new in stored_values(tmp_path / "warehouse")  # its bytes, in its quarantine row
     assert list(folder.iterdir()) == []
     assert [(n, records_with(tmp_path, f"OLD-{n}")) for n in range(3)] == [(0, 1), (1, 1), (2, 1)]
     log = landing_log(tmp_path)
@@ -204,3 +204,19 @@ def test_delete_many_leaves_what_changed_and_deletes_what_did_not(tmp_path):
     root.delete_many([*sorted(listed), "S0001/unlisted.zip", "S0001/gone.zip"], listed)
 
     assert root.list_files() == ["S0001/changed.zip", "S0001/link.zip"]
+
+
+def test_an_entry_settled_by_name_goes_only_while_it_is_no_regular_file(tmp_path):
+    """`NO_FILE`: what the landing hands for an entry it quarantined by name (a link or FIFO
+    swapped in after the listing, or gone): a link is deleted whatever its inode, a regular
+    file put at the name since is left, an empty folder listed by name still goes."""
+    root = Root(str(tmp_path))
+    os.makedirs(tmp_path / "S0001" / "folder.zip")
+    os.symlink("anywhere", tmp_path / "S0001" / "link.zip")
+    root.write_bytes("S0001/file.zip", b"an upload put where a link was")
+    names = ["S0001/link.zip", "S0001/file.zip", "S0001/folder.zip/"]
+
+    root.delete_many(names, dict.fromkeys(names, NO_FILE))
+
+    assert root.list_entries().identities.keys() == {"S0001/file.zip"}
+    assert sorted(os.listdir(tmp_path / "S0001")) == ["file.zip"]
