@@ -8,7 +8,8 @@ lose an inbox file nor land it twice, so each batch is journalled:
    it consumes;
 2. the files are written (each atomically);
 3. `<batch>.committed` is written: from here on the batch counts as landed;
-4. the consumed inbox files are deleted, then the journal entries.
+4. the consumed inbox files are deleted (each only if it is still the entry the landing
+   listed: the intent keeps what the listing found), then the journal entries.
 
 Recovery, before any new landing: a committed batch gets its inbox deletes finished; an
 uncommitted one gets its written files removed, and its inbox files (all still there, since
@@ -19,11 +20,11 @@ from __future__ import annotations
 
 import json
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from storage import layout
-from storage.roots import Root, is_temporary
+from storage.roots import Identity, Root, is_temporary
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,24 @@ def run_batch(
     batch_id: str,
     writes: list[tuple[str, Callable[[], None]]],
     consumed: list[str],
+    listed: Mapping[str, Identity] | None = None,
 ) -> None:
-    """Perform `writes` (relative path, writer) as one transaction, then consume the inbox."""
-    intent = {"batch_id": batch_id, "outputs": [rel for rel, _ in writes], "consumed": consumed}
+    """Perform `writes` (relative path, writer) as one transaction, then consume the inbox.
+    `listed`: consumed path -> its listing's identity (see `Root.delete_many`)."""
+    listed = listed or {}
+    intent = {
+        "batch_id": batch_id,
+        "outputs": [rel for rel, _ in writes],
+        "consumed": consumed,
+        # Aligned with `consumed` (null: none known), so a recovery that finishes the deletes
+        # leaves an entry replaced since the listing as this run would have.
+        "listed": [listed.get(rel) for rel in consumed],
+    }
     warehouse.write_bytes(layout.journal_intent(batch_id), json.dumps(intent).encode())
     for _rel, write in writes:
         write()
     warehouse.write_bytes(layout.journal_committed(batch_id), b"")
-    _finish(warehouse, inbox, batch_id, consumed)
+    _finish(warehouse, inbox, batch_id, consumed, listed)
 
 
 def recover(warehouse: Root, inbox: Root) -> Recovery:
@@ -67,7 +78,7 @@ def recover(warehouse: Root, inbox: Root) -> Recovery:
         intent = json.loads(warehouse.read_bytes(rel))
         batch_id = intent["batch_id"]
         if batch_id in committed:
-            _finish(warehouse, inbox, batch_id, intent["consumed"])
+            _finish(warehouse, inbox, batch_id, intent["consumed"], _listed_of(intent))
             forward += 1
         else:
             warehouse.delete_many(intent["outputs"])
@@ -93,7 +104,20 @@ def uncommitted_batches(warehouse: Root) -> set[str]:
     return intents - {n.removesuffix(".committed") for n in names if n.endswith(".committed")}
 
 
-def _finish(warehouse: Root, inbox: Root, batch_id: str, consumed: list[str]) -> None:
-    inbox.delete_many(consumed)
+def _listed_of(intent: dict) -> dict[str, Identity]:
+    """The identities an intent keeps (none in an intent written before they were kept:
+    those paths are deleted by name, as then)."""
+    pairs = zip(intent["consumed"], intent.get("listed") or [], strict=False)
+    return {rel: tuple(ident) for rel, ident in pairs if ident is not None}
+
+
+def _finish(
+    warehouse: Root,
+    inbox: Root,
+    batch_id: str,
+    consumed: list[str],
+    listed: Mapping[str, Identity],
+) -> None:
+    inbox.delete_many(consumed, listed)
     warehouse.delete(layout.journal_intent(batch_id))
     warehouse.delete(layout.journal_committed(batch_id))

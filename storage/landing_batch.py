@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 import pyarrow as pa
 
 from storage import blobs, journal, layout, parquet
-from storage.roots import IO_THREADS, Root
+from storage.roots import IO_THREADS, Identity, Root
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class BatchFiles:
     new_owners: dict[str, str]  # TMID -> the contract it is first landed for
     landing_log: pa.Table  # every consumed inbox file's fate
     consumed: list[str]  # inbox paths, deleted once the batch is committed
+    # Consumed path -> what the listing found there (`Listing.identities`): deleted only if
+    # still that entry, so content put at its name since is left for the next landing.
+    listed: dict[str, Identity] = field(default_factory=dict)
 
 
 def commit(inbox: Root, warehouse: Root, batch: BatchFiles) -> None:
@@ -70,7 +73,7 @@ def commit(inbox: Root, warehouse: Root, batch: BatchFiles) -> None:
         rel = layout.landing_log_part(batch.day, batch_id)
         log = batch.landing_log
         writes.append((rel, waves.after_all(lambda: parquet.write_table(warehouse, rel, log))))
-        journal.run_batch(warehouse, inbox, batch_id, writes, batch.consumed)
+        journal.run_batch(warehouse, inbox, batch_id, writes, batch.consumed, batch.listed)
 
 
 class WriteWaves:

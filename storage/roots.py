@@ -20,9 +20,9 @@ import posixpath
 import stat
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, TypeVar
 
 from transforms.file_types import file_type
@@ -191,12 +191,33 @@ class NotAFile(OSError):
         self.rel, self.kind = rel, kind
 
 
+# What a local inbox entry was when it was listed: (st_dev, st_ino, size, st_mtime_ns,
+# st_ctime_ns) of its lstat. A file renamed over it has another inode; one rewritten in place
+# another size or mtime; one rewritten with its old size and mtime put back (`cp -p`,
+# `touch -d`) still another ctime, which no writer can set. Opaque to callers: they only hand
+# it back to `delete_many`, and it travels through the journal as a JSON list.
+Identity = tuple[int, int, int, int, int]
+
+
+# What a caller hands `delete_many` for an entry it settled by name as no regular file (a
+# link, a FIFO..., or gone when read, maybe not what was listed): deleted only if it still is
+# no regular file nor folder, so a file put at its name since is left, with its content.
+NO_FILE: Identity = (-1, -1, -1, -1, -1)
+
+
+def _identity(info: os.stat_result) -> Identity:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 @dataclass(frozen=True)
 class Listing:
     """Everything below a folder of a root: its regular files, and what is not one."""
 
     sizes: dict[str, int]  # regular file -> its size in bytes
     not_files: dict[str, str]  # anything else (never followed) -> what it is, in words
+    # Local roots: every entry but a folder -> what it was when listed (`Identity`), for
+    # `delete_many` to leave an entry replaced since. {} on S3 (see docs/reliability.md).
+    identities: dict[str, Identity] = field(default_factory=dict)
 
     def every_entry(self) -> dict[str, int]:
         """Every entry -> its size; one that is not a regular file counts as a file of no
@@ -327,12 +348,16 @@ class Root:
             cut = len(self.base.rstrip("/")) + 1  # paths below the base; no relpath per file
             sizes: dict[str, int] = {}
             not_files: dict[str, str] = {}
-            for path, size, kind in _walk_local(top):
+            identities: dict[str, Identity] = {}
+            for path, info, kind in _walk_local(top):
+                rel = path[cut:]
                 if kind is None:
-                    sizes[path[cut:]] = size
+                    sizes[rel] = info.st_size
                 else:
-                    not_files[path[cut:]] = kind
-            return Listing(sizes, not_files)
+                    not_files[rel] = kind
+                if info is not None:
+                    identities[rel] = _identity(info)
+            return Listing(sizes, not_files, identities)
         try:
             found = self.fs.find(top, withdirs=False, detail=True)
         except FileNotFoundError:
@@ -432,7 +457,12 @@ class Root:
                 self.fs.rm_file(self.full(rel))
 
     @_retried
-    def delete_many(self, rels: list[str]) -> None:
+    def delete_many(self, rels: list[str], listed: Mapping[str, Identity] | None = None) -> None:
+        """Delete files (as `delete` does each). `listed`: path -> its `Listing.identities`
+        value; a local path listed there is deleted only if it is still that entry, so that
+        content put at its name since the listing (renamed over it, rewritten in place) is
+        left for the next landing instead of deleted unread. Ignored on S3 (not covered:
+        docs/reliability.md)."""
         if not rels:
             return
         if self.is_local:
@@ -441,7 +471,7 @@ class Root:
             # One chunk per thread: a future per file would cost more CPU than its delete.
             chunks = [rels[i::IO_THREADS] for i in range(min(IO_THREADS, len(rels)))]
             with ThreadPoolExecutor(len(chunks)) as pool:
-                list(pool.map(self._delete_each, chunks))
+                list(pool.map(functools.partial(self._delete_each, listed=listed), chunks))
             return
         files = [self.full(r) for r in rels if not r.endswith("/")]
         if files:
@@ -452,10 +482,10 @@ class Root:
                 # a key below it.
                 self.fs.rm_file(self.full(rel))
 
-    def _delete_each(self, rels: list[str]) -> None:
+    def _delete_each(self, rels: list[str], listed: Mapping[str, Identity] | None) -> None:
         # A plain loop, not `delete` per file: its retry wrapper would cost more CPU than the
         # unlink (the whole `delete_many` is retried, and a file already gone is fine).
-        _delete_local(self.base, rels)
+        _delete_local(self.base, rels, listed)
 
     def delete_partial(self, rel: str, staging: str | None = None) -> None:
         """Remove what a killed writer of `rel` left: its hidden temporary files (local only;
@@ -616,11 +646,13 @@ def _open_local_files(
             os.close(at)
 
 
-def _delete_local(base: str, rels: list[str]) -> None:
+def _delete_local(base: str, rels: list[str], listed: Mapping[str, Identity] | None = None) -> None:
     """Remove files, or links (never their targets); a folder (a path ending in `/`) only if
     it is empty: what came into it since it was listed stays for the next landing. A path
     that is gone, or whose folder is now a link (so it is not where it was listed), is
-    skipped: a delete never follows a link either."""
+    skipped: a delete never follows a link either. So is a path of `listed` that is no
+    longer the entry listed (see `_still_listed`)."""
+    listed = listed or {}
     for folder, members in _by_folder(rels).items():
         try:
             at = _open_folder(base, folder)
@@ -636,9 +668,31 @@ def _delete_local(base: str, rels: list[str]) -> None:
             continue
         try:
             for rel, name in members:
-                _delete_name(at, name, is_folder=rel.endswith("/"))
+                was = listed.get(rel)
+                # A folder goes only if empty: nothing in it is lost, whatever it is now.
+                if was is None or rel.endswith("/") or _still_listed(at, name, rel, was):
+                    _delete_name(at, name, is_folder=rel.endswith("/"))
         finally:
             os.close(at)
+
+
+def _still_listed(at: int, name: str, rel: str, was: Identity) -> bool:
+    """Whether `name` in folder `at` is still the entry listed as `was`; if not, it is left
+    for the next landing, which reads what is there now (nothing at `name`: nothing to do).
+    What is left open: a replacement in the microseconds between this lstat and the unlink
+    that follows it (docs/reliability.md)."""
+    try:
+        info = os.stat(name, dir_fd=at, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    was = tuple(was)  # a list when read back from the journal
+    if was == NO_FILE:
+        if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+            return True
+    elif _identity(info) == was:
+        return True
+    log.warning("inbox entry %r changed since the listing; left for the next landing", rel)
+    return False
 
 
 def _delete_name(at: int, name: str, *, is_folder: bool) -> None:
@@ -654,11 +708,11 @@ def _delete_name(at: int, name: str, *, is_folder: bool) -> None:
             raise
 
 
-def _walk_local(top: str) -> Iterator[tuple[str, int, str | None]]:
-    """(path, size, None) of every regular file below a local folder, with `/` separators,
-    and (path, 0, what it is) of every other entry that is not a folder with entries: a
-    link (never followed), a FIFO, a device, a socket, an empty folder (`path` ending in
-    `/`)."""
+def _walk_local(top: str) -> Iterator[tuple[str, os.stat_result | None, str | None]]:
+    """(path, lstat, None) of every regular file below a local folder, with `/` separators,
+    and (path, lstat, what it is) of every other entry that is not a folder with entries: a
+    link (never followed), a FIFO, a device, a socket; (path ending in `/`, None, what it
+    is) of an empty folder."""
     stack = [top]
     while stack:
         folder = stack.pop()
@@ -667,7 +721,7 @@ def _walk_local(top: str) -> Iterator[tuple[str, int, str | None]]:
         except (FileNotFoundError, NotADirectoryError):
             continue
         if not entries and folder != top:
-            yield folder.replace(os.sep, "/") + "/", 0, EMPTY_FOLDER
+            yield folder.replace(os.sep, "/") + "/", None, EMPTY_FOLDER
         for entry in entries:
             if entry.is_dir(follow_symlinks=False):
                 stack.append(entry.path)
@@ -678,6 +732,6 @@ def _walk_local(top: str) -> Iterator[tuple[str, int, str | None]]:
                 continue
             path = entry.path.replace(os.sep, "/")
             if stat.S_ISREG(info.st_mode):
-                yield path, info.st_size, None
+                yield path, info, None
             else:
-                yield path, 0, file_type(info.st_mode)
+                yield path, info, file_type(info.st_mode)

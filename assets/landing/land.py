@@ -31,7 +31,7 @@ from assets.landing.work import (
     split_shares,
 )
 from storage import journal, landing_batch, layout, locks, schemas, warehouse
-from storage.roots import Root
+from storage.roots import NO_FILE, Identity, Listing, Root
 from transforms.inbox import InboxEntry, Kind, classify
 from transforms.landing import (
     Fates,
@@ -166,11 +166,11 @@ def land_day(
                     batch = [classify(p, contracts, days, not_files.get(p)) for p in paths]
                     triaged = pipeline.push(batch, day, now())
                     if triaged is not None:
-                        _commit_and_report(inbox, wh, day, triaged, report, progress)
+                        _commit_and_report(inbox, wh, day, triaged, entries, report, progress)
             with gc_paused():
                 triaged = pipeline.drain()
                 if triaged is not None:
-                    _commit_and_report(inbox, wh, day, triaged, report, progress)
+                    _commit_and_report(inbox, wh, day, triaged, entries, report, progress)
         return report
 
 
@@ -179,10 +179,11 @@ def _commit_and_report(
     wh: Root,
     day: dt.date,
     triaged: TriagedBatch,
+    listing: Listing,
     report: LandingReport,
     progress: Callable[[str], None],
 ) -> None:
-    triaged = _commit(inbox, wh, day, triaged)
+    triaged = _commit(inbox, wh, day, triaged, listing.identities)
     report.add(triaged)
     progress(
         f"batch {report.batches}: {len(triaged.entries)} files, {report.accounted} of "
@@ -450,12 +451,15 @@ def batch_id_of(day: dt.date, batch: list[InboxEntry], at: dt.datetime) -> str:
     return at.strftime("%Y%m%dT%H%M%S") + "-" + digest.hexdigest()[:16]
 
 
-def _commit(inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch) -> TriagedBatch:
-    """Store the batch; returns it with the fates it was stored with (see `_opened_or_refused`)."""
+def _commit(
+    inbox: Root, wh: Root, day: dt.date, triaged: TriagedBatch, listed: dict[str, Identity]
+) -> TriagedBatch:
+    """Store the batch; returns it with the fates it was stored with (see `_opened_or_refused`).
+    `listed`: the listing's identities, so that an entry replaced since is left in the inbox."""
     copied = _copied_at_commit(triaged)
     with inbox.open_files(copied) as (sources, refused):
         triaged = _opened_or_refused(triaged, refused)
-        landing_batch.commit(inbox, wh, _batch_files(triaged, day, sources))
+        landing_batch.commit(inbox, wh, _batch_files(triaged, day, sources, listed))
     return triaged
 
 
@@ -487,7 +491,10 @@ def _opened_or_refused(triaged: TriagedBatch, refused: dict[str, str]) -> Triage
 
 
 def _batch_files(
-    triaged: TriagedBatch, day: dt.date, sources: dict[str, IO[bytes]]
+    triaged: TriagedBatch,
+    day: dt.date,
+    sources: dict[str, IO[bytes]],
+    listed: dict[str, Identity],
 ) -> landing_batch.BatchFiles:
     batch_id, at = triaged.batch_id, triaged.at
     q_day = service_day_of_instant(at)
@@ -511,7 +518,20 @@ def _batch_files(
         new_owners=triaged.new_owners,
         landing_log=_landing_log(triaged.fates, day, batch_id, at),
         consumed=[e.path for e in triaged.entries],
+        listed=_listed_of_batch(triaged, listed),
     )
+
+
+def _listed_of_batch(triaged: TriagedBatch, listed: dict[str, Identity]) -> dict[str, Identity]:
+    """Each consumed path -> what its delete must still find there (`Root.delete_many`): what
+    the listing found, or, for an entry settled by name as no regular file, `NO_FILE` (a link
+    or FIFO swapped in since the listing is what was settled, and goes)."""
+    by_name = {i.path for i in triaged.quarantined if i.reason is Quarantine.NOT_A_FILE}
+    return {
+        e.path: NO_FILE if e.path in by_name else listed[e.path]
+        for e in triaged.entries
+        if e.path in by_name or e.path in listed
+    }
 
 
 def _support_or_invalid(support_id: str | None) -> str:
