@@ -38,12 +38,6 @@ def write_blob(root: Root, rel: str, source: IO[bytes]) -> int:
     return size
 
 
-def copy_into_blob(src: Root, src_rel: str, dst: Root, dst_rel: str) -> int:
-    """Store a file of another root (an inbox file) as an encrypted blob."""
-    with src.open_read(src_rel) as source:
-        return write_blob(dst, dst_rel, source)
-
-
 def read_blob(root: Root, rel: str) -> Iterator[bytes]:
     """The blob's bytes, chunk by chunk."""
     with root.open_read(rel) as src:

@@ -685,7 +685,6 @@ def _still_listed(at: int, name: str, rel: str, was: Identity) -> bool:
         info = os.stat(name, dir_fd=at, follow_symlinks=False)
     except FileNotFoundError:
         return False
-    was = tuple(was)  # a list when read back from the journal
     if was == NO_FILE:
         if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
             return True
